@@ -1,0 +1,364 @@
+package filestore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pbledger/pbledger/eventstore"
+)
+
+// maxBatchBytes bounds one group commit, so that one huge batch never delays the appends behind it much.
+const maxBatchBytes = 8 << 20
+
+type appendReq struct {
+	stream   string
+	expected eventstore.ExpectedRevision
+	events   []eventstore.EventData
+	size     int
+	done     chan appendResult
+}
+
+// pendingAppend is an append accepted into the batch being built.
+type pendingAppend struct {
+	first eventstore.Position
+	total int
+}
+
+type appendResult struct {
+	res eventstore.AppendResult
+	err error
+}
+
+// Append implements eventstore.Store.
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAppend(stream, events); err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("filestore: append %s: %w", stream, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if s.closed.Load() {
+		return eventstore.AppendResult{}, fmt.Errorf("filestore: append %s: %w", stream, eventstore.ErrClosed)
+	}
+	size := len(stream)
+	for i := range events {
+		size += len(events[i].Type) + len(events[i].Data) + len(events[i].Metadata) + 64
+	}
+	req := &appendReq{stream: stream, expected: expected, events: events, size: size, done: make(chan appendResult, 1)}
+	select {
+	case s.reqs <- req:
+	case <-s.done:
+		return eventstore.AppendResult{}, fmt.Errorf("filestore: append %s: %w", stream, eventstore.ErrClosed)
+	case <-ctx.Done():
+		return eventstore.AppendResult{}, ctx.Err()
+	}
+	select {
+	case r := <-req.done:
+		return r.res, r.err
+	case <-s.done:
+		// The writer may have answered just before it exited.
+		select {
+		case r := <-req.done:
+			return r.res, r.err
+		default:
+			return eventstore.AppendResult{}, fmt.Errorf("filestore: append %s: %w", stream, eventstore.ErrClosed)
+		}
+	case <-ctx.Done():
+		return eventstore.AppendResult{}, ctx.Err()
+	}
+}
+
+// writer is the single goroutine that orders, writes and syncs appends. Everything that arrives while one
+// commit is being synced goes into the next commit.
+func (s *Store) writer() {
+	defer close(s.done)
+	var (
+		batch   []*appendReq
+		carry   *appendReq
+		builder frameBuilder
+	)
+	for {
+		batch = batch[:0]
+		if carry != nil {
+			batch, carry = append(batch, carry), nil
+		} else {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			case <-s.quit:
+				s.drainClosed()
+				return
+			}
+		}
+		size := batch[0].size
+	collect:
+		for size < maxBatchBytes {
+			select {
+			case r := <-s.reqs:
+				if size+r.size > maxBatchBytes {
+					carry = r
+					break collect
+				}
+				batch = append(batch, r)
+				size += r.size
+			default:
+				break collect
+			}
+		}
+		s.commit(batch, &builder)
+	}
+}
+
+// drainClosed answers every queued append with ErrClosed.
+func (s *Store) drainClosed() {
+	for {
+		select {
+		case r := <-s.reqs:
+			r.done <- appendResult{err: fmt.Errorf("filestore: append %s: %w", r.stream, eventstore.ErrClosed)}
+		default:
+			return
+		}
+	}
+}
+
+// accepted is an append of the current batch that passed its checks.
+type accepted struct {
+	req *appendReq
+	res eventstore.AppendResult
+}
+
+// commit decides every append of the batch, writes the accepted ones as one frame, syncs it, and only then
+// makes them visible and answers.
+func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
+	s.mu.Lock()
+	if s.failed != nil {
+		err := s.failed
+		s.mu.Unlock()
+		for _, r := range batch {
+			r.done <- appendResult{err: fmt.Errorf("filestore: append %s: %w", r.stream, err)}
+		}
+		return
+	}
+	first := s.committed + 1
+	next := first
+	now := s.opts.Now().UnixNano()
+	b.reset(first)
+	oks := make([]accepted, 0, len(batch))
+	type undo struct {
+		stream  string
+		created bool
+		n       int
+	}
+	var undos []undo
+	s.pending = s.pending[:0]
+	for _, r := range batch {
+		res, retry, err := s.decide(r, next)
+		if err != nil {
+			r.done <- appendResult{err: err}
+			continue
+		}
+		if retry {
+			r.done <- appendResult{res: res}
+			continue
+		}
+		st := s.streams[r.stream]
+		created := st == nil
+		if created {
+			st = &streamIndex{}
+			s.streams[r.stream] = st
+		}
+		rev := eventstore.Revision(len(st.positions))
+		for i := range r.events {
+			e := &r.events[i]
+			pos := next + eventstore.Position(i)
+			b.add(r.stream, rev+eventstore.Revision(i), i, len(r.events), now, e)
+			st.positions = append(st.positions, pos)
+			s.ids[e.ID] = pos
+		}
+		undos = append(undos, undo{stream: r.stream, created: created, n: len(r.events)})
+		s.pending = append(s.pending, pendingAppend{first: next, total: len(r.events)})
+		next += eventstore.Position(len(r.events))
+		oks = append(oks, accepted{req: r, res: eventstore.AppendResult{
+			NextRevision: rev + eventstore.Revision(len(r.events)-1),
+			Position:     next - 1,
+		}})
+	}
+	s.mu.Unlock()
+	if len(oks) == 0 {
+		return
+	}
+
+	frame := b.finish()
+	segNo, frameOff, syncTime, err := s.writeFrame(first, frame)
+	if err == nil {
+		s.mu.Lock()
+		for _, off := range b.offsets {
+			s.locs = append(s.locs, loc{seg: segNo, off: uint32(frameOff + int64(off))})
+		}
+		s.segments[segNo].size = frameOff + int64(len(frame))
+		s.committed = next - 1
+		close(s.notify)
+		s.notify = make(chan struct{})
+		s.mu.Unlock()
+		for _, a := range oks {
+			a.req.done <- appendResult{res: a.res}
+		}
+		if s.opts.OnCommit != nil {
+			s.opts.OnCommit(CommitInfo{Appends: len(oks), Events: b.count, Bytes: len(frame), Sync: syncTime})
+		}
+		return
+	}
+
+	// The disk refused the write or the sync. What reached the file is unknown, and after a failed fsync
+	// the page cache cannot be trusted (Linux may drop the dirty pages), so the store stops accepting
+	// appends; reopening verifies the log and cuts off whatever part of this frame landed.
+	s.mu.Lock()
+	s.failed = err
+	for i := len(undos) - 1; i >= 0; i-- {
+		u := undos[i]
+		st := s.streams[u.stream]
+		st.positions = st.positions[:len(st.positions)-u.n]
+		if u.created {
+			delete(s.streams, u.stream)
+		}
+	}
+	for _, a := range oks {
+		for _, e := range a.req.events {
+			delete(s.ids, e.ID)
+		}
+	}
+	s.mu.Unlock()
+	s.log.Error("filestore: write failed; refusing further appends until reopened", "dir", s.dir, "err", err)
+	for _, a := range oks {
+		a.req.done <- appendResult{err: fmt.Errorf("filestore: append %s: %w", a.req.stream, err)}
+	}
+}
+
+// decide checks one append against the index (which already holds this batch's earlier appends). It
+// returns retry true with the original result for an idempotent retry.
+func (s *Store) decide(r *appendReq, next eventstore.Position) (eventstore.AppendResult, bool, error) {
+	if p, ok := s.ids[r.events[0].ID]; ok {
+		if res, same := s.sameWrite(r, p); same {
+			return res, true, nil
+		}
+		return eventstore.AppendResult{}, false, fmt.Errorf("filestore: append %s: %w: %s is already stored at position %d", r.stream, eventstore.ErrDuplicateEventID, r.events[0].ID, p)
+	}
+	for _, e := range r.events[1:] {
+		if p, ok := s.ids[e.ID]; ok {
+			return eventstore.AppendResult{}, false, fmt.Errorf("filestore: append %s: %w: %s is already stored at position %d", r.stream, eventstore.ErrDuplicateEventID, e.ID, p)
+		}
+	}
+	st := s.streams[r.stream]
+	var current eventstore.Revision
+	exists := st != nil && len(st.positions) > 0
+	if exists {
+		current = eventstore.Revision(len(st.positions) - 1)
+	}
+	if !r.expected.Check(current, exists) {
+		return eventstore.AppendResult{}, false, fmt.Errorf("filestore: %w", &eventstore.WrongExpectedRevisionError{
+			Stream: r.stream, Expected: r.expected, Actual: current, Exists: exists,
+		})
+	}
+	return eventstore.AppendResult{}, false, nil
+}
+
+// sameWrite reports whether r repeats exactly the earlier append whose first event is at position p:
+// same stream, same IDs in the same order, and nothing more or less. Only events whose IDs are in the
+// index can match, so an ID from this very batch is compared against the index entries the batch added.
+func (s *Store) sameWrite(r *appendReq, p eventstore.Position) (eventstore.AppendResult, bool) {
+	st := s.streams[r.stream]
+	if st == nil {
+		return eventstore.AppendResult{}, false
+	}
+	rev, ok := revisionOf(st.positions, p)
+	if !ok {
+		return eventstore.AppendResult{}, false
+	}
+	n := len(r.events)
+	if int(rev)+n > len(st.positions) {
+		return eventstore.AppendResult{}, false
+	}
+	for i, e := range r.events {
+		want := p + eventstore.Position(i)
+		if got, ok := s.ids[e.ID]; !ok || got != want || st.positions[int(rev)+i] != want {
+			return eventstore.AppendResult{}, false
+		}
+	}
+	// The write must have been exactly these events: the next revision, if any, belongs to another write.
+	// Positions of one append are consecutive, so it is enough that the append's own count matches.
+	if s.appendSize(p) != n {
+		return eventstore.AppendResult{}, false
+	}
+	return eventstore.AppendResult{NextRevision: rev + eventstore.Revision(n-1), Position: p + eventstore.Position(n-1)}, true
+}
+
+// appendSize returns how many events the append starting at p held: read from the log, or for an append of
+// the batch being built, from the batch. It returns -1 if no append starts at p.
+func (s *Store) appendSize(p eventstore.Position) int {
+	if p > s.committed {
+		for _, a := range s.pending {
+			if a.first == p {
+				return a.total
+			}
+		}
+		return -1
+	}
+	e, err := s.entryAt(p)
+	if err != nil || e.index != 0 {
+		return -1
+	}
+	return e.total
+}
+
+// revisionOf finds the revision of position p in a stream's ascending positions.
+func revisionOf(positions []eventstore.Position, p eventstore.Position) (eventstore.Revision, bool) {
+	lo, hi := 0, len(positions)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if positions[m] < p {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(positions) && positions[lo] == p {
+		return eventstore.Revision(lo), true
+	}
+	return 0, false
+}
+
+// writeFrame writes frame at the end of the last segment, rolling to a new segment first if it would not
+// fit, and syncs it. It returns where the frame landed.
+func (s *Store) writeFrame(first eventstore.Position, frame []byte) (uint32, int64, time.Duration, error) {
+	start := time.Now()
+	seg := s.segments[len(s.segments)-1]
+	end := seg.size + int64(len(frame))
+	if seg.size > segHeaderSize && (end > s.opts.SegmentSize || end > int64(len(seg.data))) {
+		if err := s.rollSegment(first, int64(len(frame))); err != nil {
+			return 0, 0, 0, err
+		}
+		seg = s.segments[len(s.segments)-1]
+	}
+	off := seg.size
+	if _, err := seg.file.WriteAt(frame, off); err != nil {
+		return 0, 0, 0, fmt.Errorf("write %s at %d: %w", seg.path, off, err)
+	}
+	if err := fdatasync(seg.file); err != nil {
+		return 0, 0, 0, fmt.Errorf("sync %s: %w", seg.path, err)
+	}
+	return uint32(len(s.segments) - 1), off, time.Since(start), nil
+}
+
+// rollSegment closes the write handle of the full segment and starts the next one.
+func (s *Store) rollSegment(first eventstore.Position, frameLen int64) error {
+	old := s.segments[len(s.segments)-1]
+	if err := s.createSegment(first, segHeaderSize+frameLen); err != nil {
+		return err
+	}
+	if err := old.file.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", old.path, err)
+	}
+	old.file = nil
+	return nil
+}

@@ -1,0 +1,223 @@
+package filestore
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/pbledger/pbledger/eventstore"
+)
+
+// maxReadBatch caps how many events one read returns, whatever max the caller asked for, so that one
+// read never holds much memory; callers page with the position or revision of the last event.
+const maxReadBatch = 4096
+
+// snapshot is what a read needs from the index, taken under the lock and used without it.
+type snapshot struct {
+	locs      []loc
+	segs      [][]byte
+	committed eventstore.Position
+}
+
+func (s *Store) snapshot() (snapshot, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed.Load() {
+		return snapshot{}, eventstore.ErrClosed
+	}
+	segs := make([][]byte, len(s.segments))
+	for i, seg := range s.segments {
+		segs[i] = seg.data
+	}
+	return snapshot{locs: s.locs[:s.committed], segs: segs, committed: s.committed}, nil
+}
+
+// entryAt decodes the entry at position p. The caller holds s.mu.
+func (s *Store) entryAt(p eventstore.Position) (entry, error) {
+	l := s.locs[p-1]
+	e, _, err := decodeEntry(s.segments[l.seg].data[l.off:s.segments[l.seg].size])
+	return e, err
+}
+
+// read decodes positions, which must all be committed, into recorded events.
+func (s *Store) read(snap snapshot, positions func(yield func(eventstore.Position) bool)) ([]eventstore.RecordedEvent, error) {
+	s.readers.RLock()
+	defer s.readers.RUnlock()
+	if s.unmapped {
+		return nil, eventstore.ErrClosed
+	}
+	var out []eventstore.RecordedEvent
+	var err error
+	positions(func(p eventstore.Position) bool {
+		l := snap.locs[p-1]
+		var e entry
+		e, _, err = decodeEntry(snap.segs[l.seg][l.off:])
+		if err != nil {
+			err = fmt.Errorf("filestore: read position %d: %w", p, err)
+			return false
+		}
+		out = append(out, e.recordedEvent(p, &s.types))
+		return true
+	})
+	return out, err
+}
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, dir eventstore.Direction, from eventstore.Revision, max int) ([]eventstore.RecordedEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	snap, err := s.snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("filestore: read %s: %w", stream, err)
+	}
+	s.mu.RLock()
+	var positions []eventstore.Position
+	if st := s.streams[stream]; st != nil {
+		n := len(st.positions)
+		for n > 0 && st.positions[n-1] > snap.committed {
+			n--
+		}
+		positions = st.positions[:n]
+	}
+	s.mu.RUnlock()
+	if len(positions) == 0 {
+		return nil, fmt.Errorf("filestore: read %s: %w", stream, eventstore.ErrStreamNotFound)
+	}
+	if max > maxReadBatch {
+		max = maxReadBatch
+	}
+	last := eventstore.Revision(len(positions) - 1)
+	return s.read(snap, func(yield func(eventstore.Position) bool) {
+		if dir == eventstore.Backwards {
+			r := from
+			if r > last {
+				r = last
+			}
+			for n := 0; n < max; n++ {
+				if !yield(positions[r]) || r == 0 {
+					return
+				}
+				r--
+			}
+			return
+		}
+		for r, n := from, 0; r <= last && n < max; r, n = r+1, n+1 {
+			if !yield(positions[r]) {
+				return
+			}
+		}
+	})
+}
+
+// ReadAll implements eventstore.Store.
+func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	snap, err := s.snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("filestore: read all: %w", err)
+	}
+	if from < 1 {
+		from = 1
+	}
+	if max > maxReadBatch {
+		max = maxReadBatch
+	}
+	return s.read(snap, func(yield func(eventstore.Position) bool) {
+		for p, n := from, 0; p <= snap.committed && n < max; p, n = p+1, n+1 {
+			if !yield(p) {
+				return
+			}
+		}
+	})
+}
+
+// Head implements eventstore.Store.
+func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed.Load() {
+		return 0, fmt.Errorf("filestore: head: %w", eventstore.ErrClosed)
+	}
+	return s.committed, nil
+}
+
+// SubscribeAll implements eventstore.Store. The subscription reads the log itself, a batch at a time, so a
+// slow subscriber costs the store nothing but its cursor.
+func (s *Store) SubscribeAll(ctx context.Context, after eventstore.Position) (eventstore.Subscription, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.closed.Load() {
+		return nil, fmt.Errorf("filestore: subscribe: %w", eventstore.ErrClosed)
+	}
+	return &subscription{s: s, cursor: after, closed: make(chan struct{})}, nil
+}
+
+// subscriptionBatch is how many events a subscription reads ahead at most.
+const subscriptionBatch = 512
+
+type subscription struct {
+	s         *Store
+	mu        sync.Mutex // Next is not for concurrent use, but Close may race with it
+	cursor    eventstore.Position
+	buf       []eventstore.RecordedEvent
+	caughtUp  bool
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func (sub *subscription) Next(ctx context.Context) (eventstore.Message, error) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	for {
+		select {
+		case <-sub.closed:
+			return eventstore.Message{}, eventstore.ErrClosed
+		default:
+		}
+		if len(sub.buf) > 0 {
+			e := sub.buf[0]
+			sub.buf[0] = eventstore.RecordedEvent{}
+			sub.buf = sub.buf[1:]
+			sub.cursor = e.Position
+			return eventstore.Message{Event: &e}, nil
+		}
+		// Take the notification channel before looking at the head, so a commit between the two wakes us.
+		sub.s.mu.RLock()
+		wait, head := sub.s.notify, sub.s.committed
+		sub.s.mu.RUnlock()
+		if sub.s.closed.Load() {
+			return eventstore.Message{}, eventstore.ErrClosed
+		}
+		if head > sub.cursor {
+			events, err := sub.s.ReadAll(ctx, sub.cursor+1, subscriptionBatch)
+			if err != nil {
+				return eventstore.Message{}, err
+			}
+			sub.buf = events
+			continue
+		}
+		if !sub.caughtUp {
+			sub.caughtUp = true
+			return eventstore.Message{CaughtUp: true}, nil
+		}
+		select {
+		case <-wait:
+		case <-sub.closed:
+			return eventstore.Message{}, eventstore.ErrClosed
+		case <-ctx.Done():
+			return eventstore.Message{}, ctx.Err()
+		}
+	}
+}
+
+func (sub *subscription) Close() error {
+	sub.closeOnce.Do(func() { close(sub.closed) })
+	return nil
+}

@@ -1,0 +1,492 @@
+// Package filestore is pbledger's embedded event store: an append-only log of segment files in a data
+// directory, no server.
+//
+// An append returns only after its bytes are durable (fdatasync). Appends that arrive while the disk is busy
+// are written together with one write and one fdatasync (group commit), so throughput grows with concurrency.
+// Every frame carries a CRC-32C; on open the whole log is verified and the index (stream → revision →
+// position → place in the log) rebuilt. A frame torn by a crash at the very end of the log is cut off and
+// reported; damage anywhere before that is an error naming the file and offset, never skipped.
+//
+// One process owns a data directory at a time (an flock on its LOCK file). The format is in docs/STORAGE.md.
+// The package is Linux-only: it uses fdatasync, flock and mmap.
+package filestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pbledger/pbledger/eventstore"
+)
+
+// DefaultSegmentSize is the size at which a segment file is closed and a new one started.
+const DefaultSegmentSize = 64 << 20
+
+// ErrLocked is returned by Open when another process (or another Open in this one) owns the directory.
+var ErrLocked = errors.New("data directory is in use")
+
+// CorruptionError is returned by Open when the log is damaged before its tail. Nothing is repaired: the
+// operator decides (restore from a backup or a replica).
+type CorruptionError struct {
+	File   string
+	Offset int64
+	Reason string
+}
+
+func (e *CorruptionError) Error() string {
+	return fmt.Sprintf("filestore: corrupt log: %s at offset %d: %s", e.File, e.Offset, e.Reason)
+}
+
+// CommitInfo describes one group commit, for metrics.
+type CommitInfo struct {
+	Appends int           // appends made durable together
+	Events  int           // events in them
+	Bytes   int           // bytes written
+	Sync    time.Duration // time spent in write and fdatasync
+}
+
+// Options tune a Store. The zero value is the default.
+type Options struct {
+	// SegmentSize is the size at which a segment is rolled; DefaultSegmentSize if zero.
+	SegmentSize int64
+	// Logger receives recovery reports (a torn tail cut off); slog.Default() if nil.
+	Logger *slog.Logger
+	// OnCommit, if set, is called by the writer after each group commit. It must be quick.
+	OnCommit func(CommitInfo)
+	// Now returns the time recorded on events; time.Now if nil. Tests set it.
+	Now func() time.Time
+}
+
+// Store is the file-based event store. Create it with Open.
+type Store struct {
+	dir    string
+	opts   Options
+	log    *slog.Logger
+	lock   *os.File
+	reqs   chan *appendReq
+	quit   chan struct{}
+	done   chan struct{} // closed when the writer has exited
+	closed atomic.Bool
+	types  typeCache
+
+	// mu guards the index and segments. The writer adds entries for a commit before writing it, so
+	// readers must not look past committed.
+	mu        sync.RWMutex
+	segments  []*segment
+	locs      []loc // locs[p-1] is where the event at position p starts
+	streams   map[string]*streamIndex
+	ids       map[uuid.UUID]eventstore.Position
+	committed eventstore.Position // the last durable position; readers see only up to here
+	notify    chan struct{}       // closed and replaced on every commit
+	failed    error               // set when a write or sync failed: the store refuses further appends
+
+	pending []pendingAppend // the writer's appends of the batch being built
+
+	// readers is held (shared) while a read decodes from the mappings, which it does without mu so
+	// that reads never hold up a commit; Close takes it exclusively before unmapping.
+	readers  sync.RWMutex
+	unmapped bool
+}
+
+// loc is where an event's entry starts: segment number and byte offset in the segment file.
+type loc struct {
+	seg uint32
+	off uint32
+}
+
+type streamIndex struct {
+	positions []eventstore.Position // positions[r] is the position of revision r
+}
+
+// segment is one log file, mapped read-only for readers.
+type segment struct {
+	path  string
+	first eventstore.Position
+	file  *os.File // open for writing on the last segment only
+	data  []byte   // read-only shared mapping; at least size bytes long
+	size  int64    // bytes of the file that are valid
+}
+
+// Open opens (creating if needed) the store in dir, verifies the log and rebuilds the index.
+func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
+	if opts.SegmentSize <= 0 {
+		opts.SegmentSize = DefaultSegmentSize
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("filestore: open %s: %w", dir, err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		dir:     dir,
+		opts:    opts,
+		log:     opts.Logger,
+		lock:    lock,
+		reqs:    make(chan *appendReq, 1024),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+		streams: make(map[string]*streamIndex),
+		ids:     make(map[uuid.UUID]eventstore.Position),
+		notify:  make(chan struct{}),
+	}
+	s.types.m = make(map[string]string)
+	if err := s.recover(ctx); err != nil {
+		s.unmapAll()
+		lock.Close()
+		return nil, err
+	}
+	go s.writer()
+	return s, nil
+}
+
+// lockDir takes the directory's lock, non-blocking.
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "LOCK")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("filestore: open %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		owner, _ := io.ReadAll(io.LimitReader(f, 64))
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("filestore: %s: %w by another process (pid %s)", dir, ErrLocked, strings.TrimSpace(string(owner)))
+		}
+		return nil, fmt.Errorf("filestore: lock %s: %w", path, err)
+	}
+	// The pid is only for the error message above; the lock itself is the flock.
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return f, nil
+}
+
+func segmentName(first eventstore.Position) string { return fmt.Sprintf("%020d.seg", uint64(first)) }
+
+// recover lists, verifies and indexes the segments, and cuts off a torn tail.
+func (s *Store) recover(ctx context.Context) error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("filestore: open %s: %w", s.dir, err)
+	}
+	var names []string
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasSuffix(name, ".seg.tmp"):
+			// A segment whose creation did not finish: it never held events.
+			if err := os.Remove(filepath.Join(s.dir, name)); err != nil {
+				return fmt.Errorf("filestore: remove %s: %w", name, err)
+			}
+		case strings.HasSuffix(name, ".seg"):
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		last := i == len(names)-1
+		if err := s.loadSegment(filepath.Join(s.dir, name), last); err != nil {
+			return err
+		}
+	}
+	if len(s.segments) == 0 {
+		return s.createSegment(1, s.opts.SegmentSize)
+	}
+	last := s.segments[len(s.segments)-1]
+	f, err := os.OpenFile(last.path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("filestore: open %s: %w", last.path, err)
+	}
+	last.file = f
+	return nil
+}
+
+// loadSegment maps, verifies and indexes one segment file.
+func (s *Store) loadSegment(path string, last bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("filestore: open %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("filestore: stat %s: %w", path, err)
+	}
+	size := st.Size()
+	if size < segHeaderSize {
+		return &CorruptionError{File: path, Offset: 0, Reason: fmt.Sprintf("file is %d bytes, shorter than a segment header", size)}
+	}
+	header := make([]byte, segHeaderSize)
+	if _, err := f.ReadAt(header, 0); err != nil {
+		return fmt.Errorf("filestore: read %s: %w", path, err)
+	}
+	first, err := decodeSegmentHeader(header)
+	if err != nil {
+		return &CorruptionError{File: path, Offset: 0, Reason: err.Error()}
+	}
+	if name := filepath.Base(path); name != segmentName(first) {
+		return &CorruptionError{File: path, Offset: 0, Reason: fmt.Sprintf("header says first position %d, name says otherwise", first)}
+	}
+	if want := s.committed + 1; first != want {
+		return &CorruptionError{File: path, Offset: 0, Reason: fmt.Sprintf("segment starts at position %d, expected %d (a segment is missing)", first, want)}
+	}
+	mapLen := size
+	if last && mapLen < s.opts.SegmentSize {
+		mapLen = s.opts.SegmentSize
+	}
+	data, err := mmap(f, mapLen)
+	if err != nil {
+		return fmt.Errorf("filestore: map %s: %w", path, err)
+	}
+	seg := &segment{path: path, first: first, data: data, size: segHeaderSize}
+	s.segments = append(s.segments, seg)
+	segNo := uint32(len(s.segments) - 1)
+
+	off := int64(segHeaderSize)
+	for off < size {
+		verdict, n := checkFrame(data[off:size])
+		if verdict != frameOK {
+			return s.damagedFrame(seg, f, off, size, last, verdict)
+		}
+		if err := s.indexFrame(segNo, data[off:off+int64(n)], off); err != nil {
+			return &CorruptionError{File: path, Offset: off, Reason: err.Error()}
+		}
+		off += int64(n)
+		seg.size = off
+	}
+	return nil
+}
+
+// damagedFrame decides whether a frame that failed its checks is a torn tail (cut it off) or corruption.
+// Each frame is one group commit, written and synced before the next is written, so only the last frame
+// of the last segment can be torn by a crash; if any valid frame follows the damage, the damage is in
+// data that was once durable.
+func (s *Store) damagedFrame(seg *segment, f *os.File, off, size int64, last bool, verdict frameCheck) error {
+	reason := "frame checksum mismatch"
+	if verdict == frameTruncated {
+		reason = "frame runs past the end of the file"
+	}
+	if !last {
+		return &CorruptionError{File: seg.path, Offset: off, Reason: reason + " (not in the last segment)"}
+	}
+	if at, found := findFrameAfter(seg.data[off:size]); found {
+		return &CorruptionError{File: seg.path, Offset: off, Reason: fmt.Sprintf("%s, and a valid frame follows at offset %d", reason, off+int64(at))}
+	}
+	wf, err := os.OpenFile(seg.path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("filestore: open %s: %w", seg.path, err)
+	}
+	defer wf.Close()
+	if err := wf.Truncate(off); err != nil {
+		return fmt.Errorf("filestore: truncate %s: %w", seg.path, err)
+	}
+	if err := fdatasync(wf); err != nil {
+		return fmt.Errorf("filestore: sync %s: %w", seg.path, err)
+	}
+	s.log.Warn("filestore: cut off a torn write at the end of the log (a crash before it was acknowledged)",
+		"file", seg.path, "offset", off, "bytes", size-off, "reason", reason)
+	return nil
+}
+
+// indexFrame checks a verified frame's contents against the index and adds its events.
+func (s *Store) indexFrame(segNo uint32, frame []byte, frameOff int64) error {
+	payload := frame[frameHeaderSize:]
+	h, err := decodeFrameHeader(payload)
+	if err != nil {
+		return err
+	}
+	if want := s.committed + 1; h.first != want {
+		return fmt.Errorf("frame starts at position %d, expected %d", h.first, want)
+	}
+	off := h.body
+	for i := 0; i < h.count; i++ {
+		e, n, err := decodeEntry(payload[off:])
+		if err != nil {
+			return fmt.Errorf("event %d: %w", i, err)
+		}
+		pos := h.first + eventstore.Position(i)
+		st := s.streams[string(e.stream)]
+		var next eventstore.Revision
+		if st != nil {
+			next = eventstore.Revision(len(st.positions))
+		}
+		if e.revision != next {
+			return fmt.Errorf("event at position %d has revision %d of %q, expected %d", pos, e.revision, e.stream, next)
+		}
+		if _, dup := s.ids[e.id]; dup {
+			return fmt.Errorf("event at position %d repeats event ID %s", pos, e.id)
+		}
+		if st == nil {
+			st = &streamIndex{}
+			s.streams[string(e.stream)] = st
+		}
+		st.positions = append(st.positions, pos)
+		s.ids[e.id] = pos
+		entryOff := frameOff + frameHeaderSize + int64(off)
+		s.locs = append(s.locs, loc{seg: segNo, off: uint32(entryOff)})
+		off += n
+	}
+	if off != len(payload) {
+		return fmt.Errorf("frame has %d bytes after its last event", len(payload)-off)
+	}
+	s.committed = h.first + eventstore.Position(h.count) - 1
+	return nil
+}
+
+// createSegment starts a new segment whose first event is at position first. The file appears under its
+// final name only once its header is durable, so a crash never leaves a half-made segment behind.
+func (s *Store) createSegment(first eventstore.Position, mapLen int64) error {
+	path := filepath.Join(s.dir, segmentName(first))
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("filestore: create %s: %w", tmp, err)
+	}
+	fail := func(op string, err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("filestore: %s %s: %w", op, path, err)
+	}
+	if _, err := f.Write(encodeSegmentHeader(first)); err != nil {
+		return fail("write", err)
+	}
+	if err := fdatasync(f); err != nil {
+		return fail("sync", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail("rename", err)
+	}
+	if err := syncDir(s.dir); err != nil {
+		return fail("sync directory of", err)
+	}
+	if mapLen < s.opts.SegmentSize {
+		mapLen = s.opts.SegmentSize
+	}
+	data, err := mmap(f, mapLen)
+	if err != nil {
+		return fail("map", err)
+	}
+	s.mu.Lock()
+	s.segments = append(s.segments, &segment{path: path, first: first, file: f, data: data, size: segHeaderSize})
+	s.mu.Unlock()
+	return nil
+}
+
+// Close stops the writer, fails queued appends with ErrClosed, ends subscriptions and releases the
+// directory. It is safe to call more than once.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(s.quit)
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.notify) // wakes subscribers, who then see closed
+	s.notify = make(chan struct{})
+	var errs []error
+	for _, seg := range s.segments {
+		if seg.file != nil {
+			if err := seg.file.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("filestore: close %s: %w", seg.path, err))
+			}
+		}
+	}
+	s.unmapLocked()
+	if err := s.lock.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("filestore: unlock %s: %w", s.dir, err))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) unmapAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unmapLocked()
+}
+
+// unmapLocked unmaps every segment once no read is decoding. The caller holds mu.
+func (s *Store) unmapLocked() {
+	s.readers.Lock()
+	defer s.readers.Unlock()
+	s.unmapped = true
+	for _, seg := range s.segments {
+		if seg.data != nil {
+			syscall.Munmap(seg.data)
+			seg.data = nil
+		}
+	}
+}
+
+// Dir returns the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+func fdatasync(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func mmap(f *os.File, length int64) ([]byte, error) {
+	page := int64(os.Getpagesize())
+	length = (length + page - 1) / page * page
+	return syscall.Mmap(int(f.Fd()), 0, int(length), syscall.PROT_READ, syscall.MAP_SHARED)
+}
+
+// typeCache interns event type names.
+type typeCache struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+func (c *typeCache) get(b []byte) string {
+	c.mu.RLock()
+	s, ok := c.m[string(b)]
+	c.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = string(b)
+	c.mu.Lock()
+	if len(c.m) < 4096 {
+		c.m[s] = s
+	}
+	c.mu.Unlock()
+	return s
+}
