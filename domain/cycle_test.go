@@ -95,7 +95,9 @@ func TestOpenCycle(t *testing.T) {
 		{"cumulative min above max", func(c *domain.OpenCycle) {
 			c.BallotRule = domain.BallotRule{Type: domain.BallotCumulative, MinTotalPoints: 11, MaxTotalPoints: 10}
 		}},
-		{"choose-one with two choices", func(c *domain.OpenCycle) { c.BallotRule = domain.BallotRule{Type: domain.BallotChooseOne, MaxChoices: 2} }},
+		{"choose-one with two choices", func(c *domain.OpenCycle) {
+			c.BallotRule = domain.BallotRule{Type: domain.BallotChooseOne, MaxChoices: 2}
+		}},
 		{"unknown outcome rule", func(c *domain.OpenCycle) { c.OutcomeRule = outcome.Rule{Name: "dictator"} }},
 		{"threshold without min support", func(c *domain.OpenCycle) { c.OutcomeRule = outcome.Rule{Name: outcome.GreedyThreshold} }},
 		{"min support on greedy", func(c *domain.OpenCycle) { c.OutcomeRule.MinSupport = 3 }},
