@@ -249,15 +249,26 @@ func ValidateAppend(stream string, events []EventData) error {
 		return fmt.Errorf("%w: no events", ErrInvalidAppend)
 	}
 	size := 0
-	seen := make(map[uuid.UUID]struct{}, len(events))
+	var seen map[uuid.UUID]struct{} // only for large appends; small ones compare pairwise
+	if len(events) > 16 {
+		seen = make(map[uuid.UUID]struct{}, len(events))
+	}
 	for i, e := range events {
 		if e.ID == uuid.Nil {
 			return fmt.Errorf("%w: event %d has no ID", ErrInvalidAppend, i)
 		}
-		if _, dup := seen[e.ID]; dup {
+		dup := false
+		if seen != nil {
+			_, dup = seen[e.ID]
+			seen[e.ID] = struct{}{}
+		} else {
+			for _, earlier := range events[:i] {
+				dup = dup || earlier.ID == e.ID
+			}
+		}
+		if dup {
 			return fmt.Errorf("%w: event ID %s appears twice in one append", ErrDuplicateEventID, e.ID)
 		}
-		seen[e.ID] = struct{}{}
 		if e.Type == "" || len(e.Type) > MaxTypeLen {
 			return fmt.Errorf("%w: event %d type must be 1 to %d bytes", ErrInvalidAppend, i, MaxTypeLen)
 		}

@@ -3,6 +3,8 @@ package filestore
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/pbledger/pbledger/eventstore"
@@ -17,7 +19,12 @@ type appendReq struct {
 	events   []eventstore.EventData
 	size     int
 	done     chan appendResult
+	answered bool // set by Append once it has taken the answer from done
 }
+
+// reqPool recycles requests and their answer channels: at tens of thousands of appends a second the
+// allocations show.
+var reqPool = sync.Pool{New: func() any { return &appendReq{done: make(chan appendResult, 1)} }}
 
 // pendingAppend is an append accepted into the batch being built.
 type pendingAppend struct {
@@ -45,7 +52,16 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	for i := range events {
 		size += len(events[i].Type) + len(events[i].Data) + len(events[i].Metadata) + 64
 	}
-	req := &appendReq{stream: stream, expected: expected, events: events, size: size, done: make(chan appendResult, 1)}
+	req := reqPool.Get().(*appendReq)
+	*req = appendReq{stream: stream, expected: expected, events: events, size: size, done: req.done}
+	defer func() {
+		// A request whose answer was not taken (the caller gave up) is not reused: its channel may
+		// still receive that answer.
+		if len(req.done) == 0 && req.answered {
+			req.events = nil
+			reqPool.Put(req)
+		}
+	}()
 	select {
 	case s.reqs <- req:
 	case <-s.done:
@@ -55,11 +71,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 	select {
 	case r := <-req.done:
+		req.answered = true
 		return r.res, r.err
 	case <-s.done:
 		// The writer may have answered just before it exited.
 		select {
 		case r := <-req.done:
+			req.answered = true
 			return r.res, r.err
 		default:
 			return eventstore.AppendResult{}, fmt.Errorf("filestore: append %s: %w", stream, eventstore.ErrClosed)
@@ -107,6 +125,12 @@ func (s *Store) writer() {
 			}
 		}
 		s.commit(batch, &builder)
+		if len(batch) > 1 {
+			// The appenders just answered are about to send their next appends. Letting them run first
+			// puts those appends into the next commit instead of the one after, which is most of the
+			// difference between a commit per few appends and a commit per writer when many write.
+			runtime.Gosched()
+		}
 	}
 }
 
@@ -341,6 +365,11 @@ func (s *Store) writeFrame(first eventstore.Position, frame []byte) (uint32, int
 		seg = s.segments[len(s.segments)-1]
 	}
 	off := seg.size
+	if end := off + int64(len(frame)); end > seg.zeroed {
+		if err := s.zeroAhead(seg, end); err != nil {
+			return 0, 0, 0, err
+		}
+	}
 	if _, err := seg.file.WriteAt(frame, off); err != nil {
 		return 0, 0, 0, fmt.Errorf("write %s at %d: %w", seg.path, off, err)
 	}
@@ -348,6 +377,41 @@ func (s *Store) writeFrame(first eventstore.Position, frame []byte) (uint32, int
 		return 0, 0, 0, fmt.Errorf("sync %s: %w", seg.path, err)
 	}
 	return uint32(len(s.segments) - 1), off, time.Since(start), nil
+}
+
+// zeroAheadChunk is how far ahead of the frames the segment file is filled with zeros.
+const zeroAheadChunk = 1 << 20
+
+// zeroAhead extends seg's file with zeros to at least end, and a chunk more, up to the segment's mapping.
+// An fdatasync after overwriting bytes the file already has is much cheaper than one after an append
+// that grows the file (no size or extent change to journal): on the disks measured it is the difference
+// between about 4,500 and 6,500 commits a second. The zeros become durable with the commit that follows.
+func (s *Store) zeroAhead(seg *segment, end int64) error {
+	target := seg.zeroed + zeroAheadChunk
+	if target < end {
+		target = end
+	}
+	if limit := int64(len(seg.data)); target > limit {
+		target = limit
+	}
+	if target <= seg.zeroed {
+		return nil
+	}
+	if cap(s.zeros) < zeroAheadChunk {
+		s.zeros = make([]byte, zeroAheadChunk)
+	}
+	for off := seg.zeroed; off < target; {
+		n := target - off
+		if n > zeroAheadChunk {
+			n = zeroAheadChunk
+		}
+		if _, err := seg.file.WriteAt(s.zeros[:n], off); err != nil {
+			return fmt.Errorf("extend %s at %d: %w", seg.path, off, err)
+		}
+		off += n
+	}
+	seg.zeroed = target
+	return nil
 }
 
 // rollSegment closes the write handle of the full segment and starts the next one.

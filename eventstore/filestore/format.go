@@ -181,6 +181,9 @@ func checkFrame(b []byte) (frameCheck, int) {
 // it to tell a torn tail (nothing valid follows) from corruption (valid data follows the damage).
 func findFrameAfter(b []byte) (int, bool) {
 	for off := 1; off+frameHeaderSize <= len(b); off++ {
+		if b[off] == 0 && b[off+1] == 0 && b[off+2] == 0 && b[off+3] == 0 {
+			continue // a zero length is never valid; this skips the zeroed space quickly
+		}
 		if binary.LittleEndian.Uint32(b[off+4:]) != crc(b[off:off+4]) {
 			continue
 		}

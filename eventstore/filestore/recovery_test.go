@@ -78,30 +78,45 @@ func logBuffer() (*slog.Logger, *bytes.Buffer) {
 	return slog.New(slog.NewTextHandler(&buf, nil)), &buf
 }
 
+func frameStarts(tb testing.TB, path string) ([]int64, int64) {
+	tb.Helper()
+	starts, end, err := filestore.FrameStarts(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return starts, end
+}
+
 func TestTornTailIsCutOffAndReported(t *testing.T) {
+	// Each case damages the log after 20 single-event commits; lastFrame and end are where the last
+	// frame starts and ends. The file goes on with zeros after end (see zeroAhead).
 	tests := []struct {
-		name   string
-		damage func(tb testing.TB, path string, lastFrame int64)
+		name     string
+		damage   func(tb testing.TB, path string, lastFrame, end int64)
+		keepLast bool // the last frame survives
+		reported bool // recovery logs a torn write
 	}{
-		{"cut mid-record", func(tb testing.TB, path string, lastFrame int64) {
-			truncateTo(tb, path, fileSize(tb, path)-7)
-		}},
-		{"cut inside the frame header", func(tb testing.TB, path string, lastFrame int64) {
+		{"cut mid-record", func(tb testing.TB, path string, lastFrame, end int64) {
+			truncateTo(tb, path, end-7)
+		}, false, true},
+		{"cut inside the frame header", func(tb testing.TB, path string, lastFrame, end int64) {
 			truncateTo(tb, path, lastFrame+5)
-		}},
-		{"last frame zeroed, as when the size reached disk but the data did not", func(tb testing.TB, path string, lastFrame int64) {
-			zero(tb, path, lastFrame, fileSize(tb, path)-lastFrame)
-		}},
-		{"last frame's second half zeroed", func(tb testing.TB, path string, lastFrame int64) {
-			size := fileSize(tb, path)
-			zero(tb, path, (lastFrame+size)/2, size-(lastFrame+size)/2)
-		}},
-		{"zeros after the last frame", func(tb testing.TB, path string, lastFrame int64) {
-			appendBytes(tb, path, make([]byte, 4096))
-		}},
-		{"half a frame of garbage after the last frame", func(tb testing.TB, path string, lastFrame int64) {
-			appendBytes(tb, path, []byte{0x30, 0, 0, 0, 1, 2, 3})
-		}},
+		}, false, true},
+		{"cut right after the frame header", func(tb testing.TB, path string, lastFrame, end int64) {
+			truncateTo(tb, path, lastFrame+12)
+		}, false, true},
+		{"last frame zeroed, as when the data never reached the disk", func(tb testing.TB, path string, lastFrame, end int64) {
+			zero(tb, path, lastFrame, end-lastFrame)
+		}, false, false},
+		{"last frame's second half zeroed", func(tb testing.TB, path string, lastFrame, end int64) {
+			zero(tb, path, (lastFrame+end)/2, end-(lastFrame+end)/2)
+		}, false, true},
+		{"file cut exactly after the last frame", func(tb testing.TB, path string, lastFrame, end int64) {
+			truncateTo(tb, path, end)
+		}, true, false},
+		{"garbage after the last frame", func(tb testing.TB, path string, lastFrame, end int64) {
+			writeAt(tb, path, end, []byte{0x30, 0, 0, 0, 1, 2, 3})
+		}, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,17 +126,19 @@ func TestTornTailIsCutOffAndReported(t *testing.T) {
 			head, _ := s.Head(context.Background())
 			s.Close()
 			path := segments(t, dir)[0]
-			// Find where the last frame starts: the size before the last append.
-			lastFrame := lastFrameOffset(t, dir)
-			tt.damage(t, path, lastFrame)
+			starts, end := frameStarts(t, path)
+			if len(starts) != 20 {
+				t.Fatalf("found %d frames, want 20", len(starts))
+			}
+			tt.damage(t, path, starts[19], end)
 
 			logger, logs := logBuffer()
 			s = mustOpen(t, dir, filestore.Options{Logger: logger})
 			defer s.Close()
 			got := readStreamIDs(t, s, "tail")
-			keep := len(want)
-			if fileSize(t, path) <= lastFrame || tt.name != "zeros after the last frame" && tt.name != "half a frame of garbage after the last frame" {
-				keep = len(want) - 1
+			keep := len(want) - 1
+			if tt.keepLast {
+				keep = len(want)
 			}
 			if len(got) != keep {
 				t.Fatalf("got %d events after recovery, want %d", len(got), keep)
@@ -131,8 +148,9 @@ func TestTornTailIsCutOffAndReported(t *testing.T) {
 					t.Fatalf("event %d: got %s, want %s", i, got[i], want[i].ID)
 				}
 			}
-			if !strings.Contains(logs.String(), "torn write") || !strings.Contains(logs.String(), path) {
-				t.Errorf("recovery log %q does not report the torn write in %s", logs.String(), path)
+			reported := strings.Contains(logs.String(), "torn write") && strings.Contains(logs.String(), path)
+			if reported != tt.reported {
+				t.Errorf("recovery log %q: reported a torn write in %s = %v, want %v", logs.String(), path, reported, tt.reported)
 			}
 			// Appends continue where the intact log ends.
 			res, err := s.Append(context.Background(), "tail", eventstore.Exact(eventstore.Revision(keep-1)), storetest.Event("After", 0))
@@ -149,16 +167,6 @@ func TestTornTailIsCutOffAndReported(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lastFrameOffset opens the store, appends nothing, and finds the last frame by replaying sizes: it
-// reopens a copy of the log with one fewer event. Simpler: the frames are equal-sized here, so the last
-// frame starts at size - (size - header) / frames.
-func lastFrameOffset(tb testing.TB, dir string) int64 {
-	tb.Helper()
-	size := fileSize(tb, segments(tb, dir)[0])
-	const header = 32
-	return size - (size-header)/20
 }
 
 func fileSize(tb testing.TB, path string) int64 {
@@ -189,14 +197,14 @@ func zero(tb testing.TB, path string, off, n int64) {
 	}
 }
 
-func appendBytes(tb testing.TB, path string, b []byte) {
+func writeAt(tb testing.TB, path string, off int64, b []byte) {
 	tb.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := f.Write(b); err != nil {
+	if _, err := f.WriteAt(b, off); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -219,14 +227,13 @@ func flip(tb testing.TB, path string, off int64) {
 }
 
 func TestCorruptionBeforeTheTailIsAnErrorNamingFileAndOffset(t *testing.T) {
-	// Each append of fill is one frame of the same size, so frame k starts at header + k*frameSize.
 	dir := t.TempDir()
 	s := mustOpen(t, dir, filestore.Options{})
 	fill(t, s, "c", 20)
 	s.Close()
 	path := segments(t, dir)[0]
 	size := fileSize(t, path)
-	frameSize := (size - 32) / 20
+	frames, _ := frameStarts(t, path)
 	pristine, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -237,10 +244,10 @@ func TestCorruptionBeforeTheTailIsAnErrorNamingFileAndOffset(t *testing.T) {
 		wantOffset int64
 	}{
 		{"segment header", 3, 0},
-		{"length of the first frame", 32 + 1, 32},
-		{"checksum of the third frame", 32 + 2*frameSize + 9, 32 + 2*frameSize},
-		{"payload of the tenth frame", 32 + 9*frameSize + 40, 32 + 9*frameSize},
-		{"last byte of the second-to-last frame", 32 + 19*frameSize - 1, 32 + 18*frameSize},
+		{"length of the first frame", frames[0] + 1, frames[0]},
+		{"checksum of the third frame", frames[2] + 9, frames[2]},
+		{"payload of the tenth frame", frames[9] + 40, frames[9]},
+		{"last byte of the second-to-last frame", frames[19] - 1, frames[18]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,8 +263,8 @@ func TestCorruptionBeforeTheTailIsAnErrorNamingFileAndOffset(t *testing.T) {
 			if ce.File != path || ce.Offset != tt.wantOffset {
 				t.Fatalf("got %s at %d, want %s at %d", ce.File, ce.Offset, path, tt.wantOffset)
 			}
-			if !strings.Contains(err.Error(), path) {
-				t.Errorf("message %q does not name the file", err)
+			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), fmt.Sprint(tt.wantOffset)) {
+				t.Errorf("message %q does not name the file and offset", err)
 			}
 			// Nothing was "repaired": the file is as the damage left it.
 			if got := fileSize(t, path); got != size {
@@ -278,13 +285,14 @@ func TestCorruptionInAnEarlierSegment(t *testing.T) {
 	}
 	t.Run("damaged last frame of a middle segment", func(t *testing.T) {
 		path := segs[1]
-		flip(t, path, fileSize(t, path)-2)
+		_, end := frameStarts(t, path)
+		flip(t, path, end-2)
 		_, err := filestore.Open(context.Background(), dir, filestore.Options{Logger: quietLogger()})
 		var ce *filestore.CorruptionError
 		if !errors.As(err, &ce) || ce.File != path {
 			t.Fatalf("got %v, want a *CorruptionError in %s", err, path)
 		}
-		flip(t, path, fileSize(t, path)-2)
+		flip(t, path, end-2)
 	})
 	t.Run("missing middle segment", func(t *testing.T) {
 		if err := os.Rename(segs[1], segs[1]+".away"); err != nil {

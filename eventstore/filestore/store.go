@@ -94,6 +94,7 @@ type Store struct {
 	failed    error               // set when a write or sync failed: the store refuses further appends
 
 	pending []pendingAppend // the writer's appends of the batch being built
+	zeros   []byte          // a chunk of zeros for zeroAhead
 
 	// readers is held (shared) while a read decodes from the mappings, which it does without mu so
 	// that reads never hold up a commit; Close takes it exclusively before unmapping.
@@ -117,7 +118,10 @@ type segment struct {
 	first eventstore.Position
 	file  *os.File // open for writing on the last segment only
 	data  []byte   // read-only shared mapping; at least size bytes long
-	size  int64    // bytes of the file that are valid
+	size  int64    // bytes of the file that hold the header and frames
+	// zeroed is the file's length: past size it holds only zeros, written ahead so commits overwrite
+	// rather than grow the file (see zeroAhead).
+	zeroed int64
 }
 
 // Open opens (creating if needed) the store in dir, verifies the log and rebuilds the index.
@@ -267,10 +271,15 @@ func (s *Store) loadSegment(path string, last bool) error {
 	segNo := uint32(len(s.segments) - 1)
 
 	off := int64(segHeaderSize)
+	seg.zeroed = size
 	for off < size {
+		if allZero(data[off:size]) {
+			// The zeros written ahead of the frames (see zeroAhead): the end of the log.
+			break
+		}
 		verdict, n := checkFrame(data[off:size])
 		if verdict != frameOK {
-			return s.damagedFrame(seg, f, off, size, last, verdict)
+			return s.damagedFrame(seg, off, size, last, verdict)
 		}
 		if err := s.indexFrame(segNo, data[off:off+int64(n)], off); err != nil {
 			return &CorruptionError{File: path, Offset: off, Reason: err.Error()}
@@ -285,7 +294,7 @@ func (s *Store) loadSegment(path string, last bool) error {
 // Each frame is one group commit, written and synced before the next is written, so only the last frame
 // of the last segment can be torn by a crash; if any valid frame follows the damage, the damage is in
 // data that was once durable.
-func (s *Store) damagedFrame(seg *segment, f *os.File, off, size int64, last bool, verdict frameCheck) error {
+func (s *Store) damagedFrame(seg *segment, off, size int64, last bool, verdict frameCheck) error {
 	reason := "frame checksum mismatch"
 	if verdict == frameTruncated {
 		reason = "frame runs past the end of the file"
@@ -307,6 +316,7 @@ func (s *Store) damagedFrame(seg *segment, f *os.File, off, size int64, last boo
 	if err := fdatasync(wf); err != nil {
 		return fmt.Errorf("filestore: sync %s: %w", seg.path, err)
 	}
+	seg.zeroed = off
 	s.log.Warn("filestore: cut off a torn write at the end of the log (a crash before it was acknowledged)",
 		"file", seg.path, "offset", off, "bytes", size-off, "reason", reason)
 	return nil
@@ -391,7 +401,7 @@ func (s *Store) createSegment(first eventstore.Position, mapLen int64) error {
 		return fail("map", err)
 	}
 	s.mu.Lock()
-	s.segments = append(s.segments, &segment{path: path, first: first, file: f, data: data, size: segHeaderSize})
+	s.segments = append(s.segments, &segment{path: path, first: first, file: f, data: data, size: segHeaderSize, zeroed: segHeaderSize})
 	s.mu.Unlock()
 	return nil
 }
@@ -444,6 +454,22 @@ func (s *Store) unmapLocked() {
 
 // Dir returns the data directory.
 func (s *Store) Dir() string { return s.dir }
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if b[0]|b[1]|b[2]|b[3]|b[4]|b[5]|b[6]|b[7] != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
 
 func fdatasync(f *os.File) error {
 	for {

@@ -1,0 +1,22 @@
+package filestore
+
+import "os"
+
+// FrameStarts returns the offsets at which the valid frames of a segment file start, and where the last
+// one ends, for tests that damage the log at chosen places.
+func FrameStarts(path string) (starts []int64, end int64, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	off := int64(segHeaderSize)
+	for off < int64(len(b)) && !allZero(b[off:]) {
+		verdict, n := checkFrame(b[off:])
+		if verdict != frameOK {
+			break
+		}
+		starts = append(starts, off)
+		off += int64(n)
+	}
+	return starts, off, nil
+}
