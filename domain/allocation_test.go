@@ -265,3 +265,92 @@ func TestAllocate(t *testing.T) {
 		}
 	})
 }
+
+func TestOutcomeInputKeepsPointsAndRanks(t *testing.T) {
+	tests := []struct {
+		name     string
+		rule     domain.BallotRule
+		choices  []domain.BallotChoice
+		voteType outcome.VoteType
+		want     []outcome.Choice
+	}{
+		{"cumulative keeps points", domain.BallotRule{Type: domain.BallotCumulative, MaxTotalPoints: 5},
+			points("n2", 3, "n1", 2), outcome.Cumulative, []outcome.Choice{{Project: "n2", Points: 3}, {Project: "n1", Points: 2}}},
+		{"ordinal keeps rank order", domain.BallotRule{Type: domain.BallotOrdinal},
+			choices("n3", "n1", "n2"), outcome.Ordinal, []outcome.Choice{{Project: "n3"}, {Project: "n1"}, {Project: "n2"}}},
+		{"knapsack counts as approval", domain.BallotRule{Type: domain.BallotKnapsack},
+			choices("n1", "n2"), outcome.Approval, []outcome.Choice{{Project: "n1"}, {Project: "n2"}}},
+		{"choose-one", domain.BallotRule{Type: domain.BallotChooseOne},
+			choices("n4"), outcome.ChooseOne, []outcome.Choice{{Project: "n4"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ps := voting(t, tt.rule)
+			b := &domain.Ballot{}
+			mustOK(t, b.Cast(c, domain.Proposals(ps...), domain.CastBallot{CycleID: testCycle, DistrictID: "north", Voter: "v1", Choices: tt.choices}))
+			var north []*domain.Proposal
+			for _, p := range ps {
+				if p.DistrictID() == "north" {
+					north = append(north, p)
+				}
+			}
+			in, err := domain.OutcomeInput(c, "north", north, []*domain.Ballot{b}, "s")
+			mustOK(t, err)
+			if in.VoteType != tt.voteType {
+				t.Errorf("got vote type %q, want %q", in.VoteType, tt.voteType)
+			}
+			if got := in.Ballots[0].Choices; !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got choices %+v, want %+v", got, tt.want)
+			}
+			// n1..n4 and the withdrawn n6 are listed; the unpublished n5 is not.
+			var ids []string
+			for _, p := range in.Projects {
+				ids = append(ids, p.ID)
+			}
+			if want := []string{"n1", "n2", "n3", "n4", "n6"}; !reflect.DeepEqual(ids, want) {
+				t.Errorf("got projects %v, want %v", ids, want)
+			}
+		})
+	}
+}
+
+func TestAssessmentBeforeVoting(t *testing.T) {
+	c := mustCycle(t, func(cmd *domain.OpenCycle) {
+		cmd.Plan = []domain.Phase{domain.PhaseSubmission, domain.PhaseReview, domain.PhaseAssessment,
+			domain.PhaseVoting, domain.PhaseAllocation, domain.PhaseImplementation, domain.PhaseClosed}
+		cmd.Assessment.MeanScoreGate, cmd.Assessment.MinMeanScore = true, 5
+	})
+	good := mustPublished(t, c, "p1", "north", 400)
+	infeasible := mustPublished(t, c, "p2", "north", 400)
+	weak := mustPublished(t, c, "p3", "north", 400)
+	unscored := mustPublished(t, c, "p4", "north", 400)
+	ps := []*domain.Proposal{good, infeasible, weak, unscored}
+	mustRegister(t, c, "exp1", domain.RoleExpert)
+	mustRegister(t, c, "bc1", domain.RoleBudgetCommission)
+	mustAdvance(t, c, domain.PhaseAssessment)
+	mustOK(t, good.Score(c, domain.ScoreProposal{ProposalID: "p1", AssessorID: "exp1", Score: 7,
+		Criteria: []domain.CriterionScore{{Criterion: "impact", Score: 7}}}))
+	mustOK(t, infeasible.Score(c, domain.ScoreProposal{ProposalID: "p2", AssessorID: "exp1", Score: 9,
+		Criteria: []domain.CriterionScore{{Criterion: "impact", Score: 9}}}))
+	mustOK(t, infeasible.MarkInfeasible(c, domain.MarkInfeasible{ProposalID: "p2", AssessorID: "bc1", Reason: "No permit"}))
+	mustOK(t, weak.Score(c, domain.ScoreProposal{ProposalID: "p3", AssessorID: "exp1", Score: 2,
+		Criteria: []domain.CriterionScore{{Criterion: "impact", Score: 2}}}))
+	mustAdvance(t, c, domain.PhaseVoting)
+
+	// The assessment is final before the vote, so proposals it excluded are off the ballot.
+	b := mustCast(t, c, ps, "north", "v1", "p1")
+	for _, id := range []domain.ProposalID{"p2", "p3", "p4"} {
+		err := new(domain.Ballot).Cast(c, domain.Proposals(ps...), domain.CastBallot{CycleID: testCycle,
+			DistrictID: "north", Voter: "v2", Choices: choices(id)})
+		wantError(t, err, domain.ErrProposalNotEligible, domain.CodeInvalid)
+		wantError(t, err, domain.ErrInvalidBallot, domain.CodeInvalid)
+	}
+	wantError(t, good.Score(c, scoreCmd("exp1", 5, 5)), domain.ErrWrongPhase, domain.CodeConflict)
+
+	mustAdvance(t, c, domain.PhaseAllocation)
+	in, err := domain.OutcomeInput(c, "north", ps, []*domain.Ballot{b}, "s")
+	mustOK(t, err)
+	if got, want := in.Projects[1].Excluded, "marked infeasible by the budget commission: No permit"; got != want {
+		t.Errorf("got exclusion %q, want %q", got, want)
+	}
+}

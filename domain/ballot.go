@@ -77,7 +77,8 @@ func (cmd CastBallot) Validate() error {
 // Errors: ErrInvalid; ErrUnknownCycle; ErrUnknownDistrict; ErrVotingClosed (which also matches ErrWrongPhase)
 // outside the voting phase; ErrBallotExists for a second ballot when replacement is not allowed;
 // ErrInvalidBallot (code invalid) for a ballot that breaks the rule, joined with ErrUnknownProposal,
-// ErrProposalNotPublished, ErrProposalWithdrawn or ErrOverBudget where one of those is the cause.
+// ErrProposalNotPublished, ErrProposalWithdrawn, ErrProposalNotEligible or ErrOverBudget where one of those is
+// the cause.
 func (b *Ballot) Cast(c *Cycle, proposals ProposalLookup, cmd CastBallot) error {
 	if err := cmd.Validate(); err != nil {
 		return err
@@ -99,7 +100,7 @@ func (b *Ballot) Cast(c *Cycle, proposals ProposalLookup, cmd CastBallot) error 
 	if b.cast && !c.AllowBallotReplacement() {
 		return errorf(CodeConflict, ErrBallotExists, "voter %q already cast a ballot in district %q", cmd.Voter, cmd.DistrictID)
 	}
-	if err := checkBallot(c.BallotRule(), district, proposals, cmd); err != nil {
+	if err := checkBallot(c, district, proposals, cmd); err != nil {
 		return err
 	}
 	choices := slices.Clone(cmd.Choices)
@@ -109,8 +110,13 @@ func (b *Ballot) Cast(c *Cycle, proposals ProposalLookup, cmd CastBallot) error 
 	return b.record(BallotCast{CycleID: cmd.CycleID, DistrictID: cmd.DistrictID, Voter: cmd.Voter, Choices: choices})
 }
 
-// checkBallot checks a ballot against the rule and the proposals it names.
-func checkBallot(rule BallotRule, district District, proposals ProposalLookup, cmd CastBallot) error {
+// checkBallot checks a ballot against the cycle's rule and the proposals it names. When the plan puts
+// assessment before voting, the assessment is final by the time anyone votes, so a proposal it made not
+// eligible (infeasible or below the minimum mean score) is off the ballot: a vote for it would be wasted.
+func checkBallot(c *Cycle, district District, proposals ProposalLookup, cmd CastBallot) error {
+	rule := c.BallotRule()
+	assessedFirst := phaseIndex(c.config.Plan, PhaseAssessment) >= 0 &&
+		phaseIndex(c.config.Plan, PhaseAssessment) < phaseIndex(c.config.Plan, PhaseVoting)
 	n := len(cmd.Choices)
 	minChoices, maxChoices := max(rule.MinChoices, 1), rule.MaxChoices
 	if rule.Type == BallotChooseOne {
@@ -146,6 +152,11 @@ func checkBallot(rule BallotRule, district District, proposals ProposalLookup, c
 		}
 		if p.Withdrawn() {
 			return ballotErrorf(ErrProposalWithdrawn, "proposal %q was withdrawn", ch.ProposalID)
+		}
+		if assessedFirst {
+			if why := exclusion(p, c.config.Assessment); why != "" {
+				return ballotErrorf(ErrProposalNotEligible, "proposal %q is not eligible: %s", ch.ProposalID, why)
+			}
 		}
 		if rule.Type != BallotCumulative {
 			if ch.Points != 0 {

@@ -62,6 +62,9 @@ var (
 	ErrProposalNotPublished = errors.New("proposal not published")
 	// ErrProposalWithdrawn: the proposal was withdrawn by its author (CodeConflict; CodeInvalid on a ballot).
 	ErrProposalWithdrawn = errors.New("proposal withdrawn")
+	// ErrProposalNotEligible: on a ballot, a proposal that the assessment, held before the vote, made not
+	// eligible (CodeInvalid).
+	ErrProposalNotEligible = errors.New("proposal not eligible")
 	// ErrPledgeExceedsCost: the pledge would take the pledges beyond the proposal's cost (CodeConflict).
 	ErrPledgeExceedsCost = errors.New("pledges exceed cost")
 	// ErrOverBudget: a cost above the district budget or ballot cap (CodeInvalid), or an allocation above the

@@ -304,25 +304,56 @@ type BallotReplaced struct {
 	Choices    []BallotChoice `json:"choices"`
 }
 
-// EventType methods.
+// EventType returns EventCycleOpened.
+func (CycleOpened) EventType() string { return EventCycleOpened }
 
-func (CycleOpened) EventType() string              { return EventCycleOpened }
-func (PhaseAdvanced) EventType() string            { return EventPhaseAdvanced }
-func (AssessorRegistered) EventType() string       { return EventAssessorRegistered }
-func (LotDrawn) EventType() string                 { return EventLotDrawn }
-func (AllocationRecorded) EventType() string       { return EventAllocationRecorded }
-func (ProposalSubmitted) EventType() string        { return EventProposalSubmitted }
-func (ProposalRevised) EventType() string          { return EventProposalRevised }
-func (ProposalPublished) EventType() string        { return EventProposalPublished }
-func (ProposalRejected) EventType() string         { return EventProposalRejected }
-func (ProposalWithdrawn) EventType() string        { return EventProposalWithdrawn }
-func (ProposalScored) EventType() string           { return EventProposalScored }
+// EventType returns EventPhaseAdvanced.
+func (PhaseAdvanced) EventType() string { return EventPhaseAdvanced }
+
+// EventType returns EventAssessorRegistered.
+func (AssessorRegistered) EventType() string { return EventAssessorRegistered }
+
+// EventType returns EventLotDrawn.
+func (LotDrawn) EventType() string { return EventLotDrawn }
+
+// EventType returns EventAllocationRecorded.
+func (AllocationRecorded) EventType() string { return EventAllocationRecorded }
+
+// EventType returns EventProposalSubmitted.
+func (ProposalSubmitted) EventType() string { return EventProposalSubmitted }
+
+// EventType returns EventProposalRevised.
+func (ProposalRevised) EventType() string { return EventProposalRevised }
+
+// EventType returns EventProposalPublished.
+func (ProposalPublished) EventType() string { return EventProposalPublished }
+
+// EventType returns EventProposalRejected.
+func (ProposalRejected) EventType() string { return EventProposalRejected }
+
+// EventType returns EventProposalWithdrawn.
+func (ProposalWithdrawn) EventType() string { return EventProposalWithdrawn }
+
+// EventType returns EventProposalScored.
+func (ProposalScored) EventType() string { return EventProposalScored }
+
+// EventType returns EventProposalMarkedInfeasible.
 func (ProposalMarkedInfeasible) EventType() string { return EventProposalMarkedInfeasible }
-func (ProposalMarkedFeasible) EventType() string   { return EventProposalMarkedFeasible }
-func (CoFinancingPledged) EventType() string       { return EventCoFinancingPledged }
-func (MilestoneReported) EventType() string        { return EventMilestoneReported }
-func (BallotCast) EventType() string               { return EventBallotCast }
-func (BallotReplaced) EventType() string           { return EventBallotReplaced }
+
+// EventType returns EventProposalMarkedFeasible.
+func (ProposalMarkedFeasible) EventType() string { return EventProposalMarkedFeasible }
+
+// EventType returns EventCoFinancingPledged.
+func (CoFinancingPledged) EventType() string { return EventCoFinancingPledged }
+
+// EventType returns EventMilestoneReported.
+func (MilestoneReported) EventType() string { return EventMilestoneReported }
+
+// EventType returns EventBallotCast.
+func (BallotCast) EventType() string { return EventBallotCast }
+
+// EventType returns EventBallotReplaced.
+func (BallotReplaced) EventType() string { return EventBallotReplaced }
 
 func (CycleOpened) isEvent()              {}
 func (PhaseAdvanced) isEvent()            {}
@@ -443,6 +474,9 @@ func Decode(eventType string, data []byte) (Event, error) {
 
 func decodeAs[E Event](eventType string, data []byte) (Event, error) {
 	var e E
+	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
+		return nil, internalf(nil, "decode %s: the data is not a JSON object", eventType)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {

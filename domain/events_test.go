@@ -99,6 +99,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"wrong field type", domain.EventLotDrawn, `{"cycle_id":1}`, nil},
 		{"trailing data", domain.EventLotDrawn, `{"cycle_id":"c"} {}`, nil},
 		{"not JSON", domain.EventLotDrawn, `seed`, nil},
+		{"null", domain.EventLotDrawn, `null`, nil},
+		{"empty", domain.EventLotDrawn, ``, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
