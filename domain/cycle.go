@@ -168,12 +168,26 @@ type AdvancePhase struct {
 	To      Phase   `json:"to"`
 }
 
+// Validate checks the command on its own.
+func (cmd AdvancePhase) Validate() error {
+	if err := cmd.CycleID.Validate(); err != nil {
+		return err
+	}
+	if !slices.Contains(knownPhases, cmd.To) {
+		return invalidf("unknown phase %q", cmd.To)
+	}
+	return nil
+}
+
 // AdvancePhase moves the cycle one step along its plan.
 //
 // Errors: ErrUnknownCycle; ErrInvalid when cmd names another cycle; ErrWrongPhase when the cycle is closed or
 // To is not the next phase; ErrNotAllocated when leaving allocation before every district is allocated.
 func (c *Cycle) AdvancePhase(cmd AdvancePhase) error {
 	if err := c.check(cmd.CycleID); err != nil {
+		return err
+	}
+	if err := cmd.Validate(); err != nil {
 		return err
 	}
 	i := phaseIndex(c.config.Plan, c.phase)

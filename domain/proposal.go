@@ -240,6 +240,14 @@ type PublishProposal struct {
 	Moderator  OfficialID `json:"moderator"`
 }
 
+// Validate checks the command on its own.
+func (cmd PublishProposal) Validate() error {
+	if err := cmd.ProposalID.Validate(); err != nil {
+		return err
+	}
+	return cmd.Moderator.Validate()
+}
+
 // Publish records the publication.
 //
 // Errors: ErrUnknownProposal; ErrInvalid; ErrWrongPhase outside submission and review; ErrProposalStatus
@@ -248,7 +256,7 @@ func (p *Proposal) Publish(c *Cycle, cmd PublishProposal) error {
 	if err := p.check(c, cmd.ProposalID); err != nil {
 		return err
 	}
-	if err := cmd.Moderator.Validate(); err != nil {
+	if err := cmd.Validate(); err != nil {
 		return err
 	}
 	if err := c.requirePhase("proposals can be published", PhaseSubmission, PhaseReview); err != nil {
@@ -267,6 +275,17 @@ type RejectProposal struct {
 	Reason     string     `json:"reason"`
 }
 
+// Validate checks the command on its own.
+func (cmd RejectProposal) Validate() error {
+	if err := cmd.ProposalID.Validate(); err != nil {
+		return err
+	}
+	if err := cmd.Moderator.Validate(); err != nil {
+		return err
+	}
+	return checkText("reason", cmd.Reason, true, true, MaxReasonLen)
+}
+
 // Reject records the rejection.
 //
 // Errors: as Publish, and ErrInvalid without a reason.
@@ -274,10 +293,7 @@ func (p *Proposal) Reject(c *Cycle, cmd RejectProposal) error {
 	if err := p.check(c, cmd.ProposalID); err != nil {
 		return err
 	}
-	if err := cmd.Moderator.Validate(); err != nil {
-		return err
-	}
-	if err := checkText("reason", cmd.Reason, true, true, MaxReasonLen); err != nil {
+	if err := cmd.Validate(); err != nil {
 		return err
 	}
 	if err := c.requirePhase("proposals can be rejected", PhaseSubmission, PhaseReview); err != nil {
@@ -297,6 +313,17 @@ type WithdrawProposal struct {
 	Reason     string     `json:"reason,omitempty"`
 }
 
+// Validate checks the command on its own.
+func (cmd WithdrawProposal) Validate() error {
+	if err := cmd.ProposalID.Validate(); err != nil {
+		return err
+	}
+	if err := cmd.Author.Validate(); err != nil {
+		return err
+	}
+	return checkText("reason", cmd.Reason, false, true, MaxReasonLen)
+}
+
 // Withdraw records the withdrawal. Ballots already cast for the proposal stay as they are; the proposal is
 // reported as not eligible at allocation.
 //
@@ -306,10 +333,7 @@ func (p *Proposal) Withdraw(c *Cycle, cmd WithdrawProposal) error {
 	if err := p.check(c, cmd.ProposalID); err != nil {
 		return err
 	}
-	if err := cmd.Author.Validate(); err != nil {
-		return err
-	}
-	if err := checkText("reason", cmd.Reason, false, true, MaxReasonLen); err != nil {
+	if err := cmd.Validate(); err != nil {
 		return err
 	}
 	if err := p.checkAuthor(cmd.Author); err != nil {
@@ -338,6 +362,22 @@ type ScoreProposal struct {
 	Comment    string           `json:"comment,omitempty"`
 }
 
+// Validate checks the command on its own; the scale and criteria are checked against the cycle.
+func (cmd ScoreProposal) Validate() error {
+	if err := cmd.ProposalID.Validate(); err != nil {
+		return err
+	}
+	if err := cmd.AssessorID.Validate(); err != nil {
+		return err
+	}
+	for _, cs := range cmd.Criteria {
+		if err := cs.Criterion.Validate(); err != nil {
+			return err
+		}
+	}
+	return checkText("comment", cmd.Comment, false, true, MaxCommentLen)
+}
+
 // Score records the score; it supersedes the assessor's earlier score of the proposal.
 //
 // Errors: ErrUnknownProposal; ErrInvalid (including a score off the scale or criteria that do not match the
@@ -347,10 +387,7 @@ func (p *Proposal) Score(c *Cycle, cmd ScoreProposal) error {
 	if err := p.check(c, cmd.ProposalID); err != nil {
 		return err
 	}
-	if err := cmd.AssessorID.Validate(); err != nil {
-		return err
-	}
-	if err := checkText("comment", cmd.Comment, false, true, MaxCommentLen); err != nil {
+	if err := cmd.Validate(); err != nil {
 		return err
 	}
 	if err := c.requirePhase("proposals can be assessed", PhaseAssessment); err != nil {
@@ -404,6 +441,9 @@ type MarkInfeasible struct {
 	Reason     string     `json:"reason"`
 }
 
+// Validate checks the command on its own.
+func (cmd MarkInfeasible) Validate() error { return validateFinding(cmd.ProposalID, cmd.AssessorID, cmd.Reason) }
+
 // MarkInfeasible records the finding.
 //
 // Errors: as Score, and ErrWrongRole (code forbidden) unless the assessor is on the budget commission.
@@ -423,6 +463,9 @@ type MarkFeasible struct {
 	Reason     string     `json:"reason"`
 }
 
+// Validate checks the command on its own.
+func (cmd MarkFeasible) Validate() error { return validateFinding(cmd.ProposalID, cmd.AssessorID, cmd.Reason) }
+
 // MarkFeasible records the reversal.
 //
 // Errors: as MarkInfeasible, and ErrProposalStatus unless the proposal is marked infeasible.
@@ -437,14 +480,21 @@ func (p *Proposal) MarkFeasible(c *Cycle, cmd MarkFeasible) error {
 		AssessorID: cmd.AssessorID, Reason: cmd.Reason})
 }
 
-func (p *Proposal) checkFeasibility(c *Cycle, id ProposalID, assessor AssessorID, reason string) error {
-	if err := p.check(c, id); err != nil {
+func validateFinding(id ProposalID, assessor AssessorID, reason string) error {
+	if err := id.Validate(); err != nil {
 		return err
 	}
 	if err := assessor.Validate(); err != nil {
 		return err
 	}
-	if err := checkText("reason", reason, true, true, MaxReasonLen); err != nil {
+	return checkText("reason", reason, true, true, MaxReasonLen)
+}
+
+func (p *Proposal) checkFeasibility(c *Cycle, id ProposalID, assessor AssessorID, reason string) error {
+	if err := p.check(c, id); err != nil {
+		return err
+	}
+	if err := validateFinding(id, assessor, reason); err != nil {
 		return err
 	}
 	if err := c.requirePhase("feasibility can be ruled on", PhaseAssessment); err != nil {
