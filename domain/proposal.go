@@ -442,7 +442,9 @@ type MarkInfeasible struct {
 }
 
 // Validate checks the command on its own.
-func (cmd MarkInfeasible) Validate() error { return validateFinding(cmd.ProposalID, cmd.AssessorID, cmd.Reason) }
+func (cmd MarkInfeasible) Validate() error {
+	return validateFinding(cmd.ProposalID, cmd.AssessorID, cmd.Reason)
+}
 
 // MarkInfeasible records the finding.
 //
@@ -464,7 +466,9 @@ type MarkFeasible struct {
 }
 
 // Validate checks the command on its own.
-func (cmd MarkFeasible) Validate() error { return validateFinding(cmd.ProposalID, cmd.AssessorID, cmd.Reason) }
+func (cmd MarkFeasible) Validate() error {
+	return validateFinding(cmd.ProposalID, cmd.AssessorID, cmd.Reason)
+}
 
 // MarkFeasible records the reversal.
 //
