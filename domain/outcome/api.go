@@ -16,11 +16,21 @@ type VoteType string
 
 // Vote types. Knapsack ballots are approval ballots whose total cost is capped; the cap is a ballot rule,
 // enforced when ballots are cast, so the outcome rules see them as approvals.
+//
+// A project's support under each vote type:
+//   - Approval and ChooseOne: the number of ballots that include it.
+//   - Cumulative and Scoring: the sum of the points ballots give it.
+//   - Ordinal: a Borda score truncated to the ballot — on a ballot ranking L projects, the first gets L points,
+//     the second L-1, …, the last 1. This reproduces the `score` column of Pabulib's ordinal files (checked on
+//     Kraków 2018 Bieńczyce, where every ballot ranks exactly 3 projects).
 const (
 	Approval   VoteType = "approval"
 	Cumulative VoteType = "cumulative"
 	Ordinal    VoteType = "ordinal"
 	ChooseOne  VoteType = "choose-one"
+	// Scoring ballots give each listed project an integer score, which may be zero or negative; support is
+	// the sum of the scores (Pabulib's `scoring` type with default_score 0).
+	Scoring VoteType = "scoring"
 )
 
 // RuleName names an outcome rule. The names are stored in events forever.
@@ -34,18 +44,64 @@ const (
 	GreedyNoSkip RuleName = "greedy-no-skip"
 	// GreedyThreshold is Greedy among projects whose support is at least Rule.MinSupport.
 	GreedyThreshold RuleName = "greedy-threshold"
+	// EqualShares is the Method of Equal Shares with cost utilities and no completion: each voter gets
+	// Budget / (number of ballots), exactly. It usually leaves part of the budget unspent.
+	EqualShares RuleName = "equalshares"
 	// EqualSharesAdd1 is the Method of Equal Shares with cost utilities, completed by raising the per-voter
 	// budget one unit at a time and keeping the last outcome that does not overspend.
+	//
+	// Exactly, following the Pabulib checker (pabulib/checker, the authority on Pabulib's `rule` values):
+	// first Equal Shares with the per-voter budget Budget/n (n = number of ballots, an exact fraction); then
+	// with per-voter budgets s·(k+1), s·(k+2), … where s is Rule.Increment (1 when zero) and k = ⌊Budget/(n·s)⌋.
+	// The first of these outcomes that costs more than Budget ends the search, and the one before it is the
+	// result. There is no stop at the first exhaustive outcome (equalshares.net's optional "exhaustive" stop):
+	// on Wieliczka 2023 that stop gives 31 projects where the official result, reproduced by this rule, has 30.
+	// One addition of ours: if an outcome funds every project that has supporters, the search stops there,
+	// since no higher budget could add anything and, when all of them fit the budget, none would ever overspend.
 	EqualSharesAdd1 RuleName = "equalshares/add1"
-	// EqualSharesAdd1Greedy is EqualSharesAdd1 followed by a comparison with the Greedy outcome.
+	// EqualSharesComparison is EqualShares followed by the comparison step described at
+	// EqualSharesAdd1Comparison.
+	EqualSharesComparison RuleName = "equalshares-comparison"
+	// EqualSharesAdd1Comparison is EqualSharesAdd1 followed by a comparison with the Greedy outcome, as
+	// equalshares.net's compute tool does it ("satisfaction" comparison) and Pabulib names it: each ballot
+	// prefers the outcome that funds more of the projects it supports. If more ballots prefer the Greedy
+	// outcome than prefer the Equal Shares outcome, the Greedy outcome is the result; otherwise (ties
+	// included) the Equal Shares outcome is. Result.Comparison records the counts.
+	EqualSharesAdd1Comparison RuleName = "equalshares/add1-comparison"
+	// EqualSharesAdd1Greedy is the name this project first gave to EqualSharesAdd1Comparison; it computes
+	// exactly the same thing and stays valid because rule names are stored in events forever.
 	EqualSharesAdd1Greedy RuleName = "equalshares/add1/greedy"
 )
+
+// Rules lists every rule name Compute accepts, in a stable order, for help texts and error messages.
+func Rules() []RuleName {
+	return []RuleName{
+		Greedy, GreedyNoSkip, GreedyThreshold,
+		EqualShares, EqualSharesAdd1, EqualSharesComparison, EqualSharesAdd1Comparison, EqualSharesAdd1Greedy,
+	}
+}
+
+// Known reports whether Compute accepts the rule name.
+func (n RuleName) Known() bool {
+	for _, r := range Rules() {
+		if r == n {
+			return true
+		}
+	}
+	return false
+}
 
 // Rule is an outcome rule with its parameters.
 type Rule struct {
 	Name RuleName `json:"name"`
-	// MinSupport is the least support a project needs under GreedyThreshold.
+	// MinSupport is the least support a project needs under GreedyThreshold. It is compared with the
+	// unweighted support (approvals, points or rank score), because legal thresholds count votes; Weight only
+	// changes the order.
 	MinSupport int64 `json:"min_support,omitempty"`
+	// Increment is how much the per-voter budget rises at each step of the add1 completion, in minor units;
+	// zero means 1. Pabulib files count whole currency units, so the default is "one złoty"; a ledger that
+	// counts grosze must set 100 to compute the same outcome as the official rule.
+	Increment int64 `json:"increment,omitempty"`
 }
 
 // Project is a candidate for funding.
@@ -92,13 +148,15 @@ type Input struct {
 var ErrInvalidInput = errors.New("outcome: invalid input")
 
 // Reason codes say why a project won or lost. They are stored in events forever.
+//
+// Precedence, when several apply: not-eligible, then no-support, then below-threshold, then the rule's own.
 const (
 	ReasonFunded         = "funded"                   // selected and funded
 	ReasonExcluded       = "not-eligible"             // Project.Excluded was set; Decision.Detail carries its reason
 	ReasonDoesNotFit     = "does-not-fit"             // its cost exceeded what was left when its turn came
 	ReasonStopped        = "stopped"                  // greedy-no-skip stopped before reaching it
 	ReasonBelowThreshold = "below-threshold"          // support below Rule.MinSupport
-	ReasonNoSupporters   = "no-support"               // nobody supported it
+	ReasonNoSupporters   = "no-support"               // nobody supported it (support zero or less)
 	ReasonUnaffordable   = "supporters-cannot-afford" // Equal Shares: its supporters' shares could not pay for it
 )
 
@@ -121,15 +179,42 @@ type Decision struct {
 	// Votes is the number of ballots that include the project.
 	Votes int64 `json:"votes"`
 	// Rank is the project's 1-based position in the order the rule considered projects (0 when never considered).
+	// Under Equal Shares, which reconsiders every project each round, winners are ranked in selection order and
+	// the other projects have Rank 0.
 	Rank int `json:"rank"`
+	// Share is set for projects funded under Equal Shares: the most any one supporter paid for it (supporters
+	// with less money left paid all they had), exact, "p/q" when fractional.
+	Share string `json:"share,omitempty"`
 }
 
-// TieBreak records one tie the rule had to break.
+// Tie-breaks, in the order they apply: lowest cost first, then most votes (Decision.Votes), then the lot
+// (see LotOrder). They are stored in events forever.
+const (
+	TieLowestCost = "lowest-cost"
+	TieMostVotes  = "most-votes"
+	TieLot        = "lot"
+)
+
+// TieBreak records one tie the rule had to break: a moment when several projects were equally good
+// candidates for the next place (greedy: equal support; Equal Shares: exactly equal ρ, the price per unit of
+// utility). A group of k tied projects under a greedy rule gives k-1 records, one per place decided.
 type TieBreak struct {
-	// Projects are the tied projects, in the order the tie-break put them.
+	// Projects are the tied projects, in the order the tie-break put them; the first one took the place.
 	Projects []string `json:"projects"`
-	// By is the tie-break that decided: "lowest-cost", "most-votes" or "lot".
+	// By is the tie-break that put the first project ahead of the second: TieLowestCost, TieMostVotes or TieLot.
 	By string `json:"by"`
+	// Stage is set only under the comparison rules: "equal-shares" or "greedy", the computation that met the tie.
+	Stage string `json:"stage,omitempty"`
+}
+
+// Comparison reports the comparison step of EqualSharesComparison and EqualSharesAdd1Comparison.
+type Comparison struct {
+	// PreferEqualShares and PreferGreedy count the ballots that include more funded projects under the
+	// Equal Shares outcome, respectively the Greedy outcome.
+	PreferEqualShares int64 `json:"prefer_equal_shares"`
+	PreferGreedy      int64 `json:"prefer_greedy"`
+	// Chosen is EqualSharesAdd1 (or EqualShares) or Greedy: the outcome that became the result.
+	Chosen RuleName `json:"chosen"`
 }
 
 // Result is the outcome of one district.
@@ -148,9 +233,6 @@ type Result struct {
 	BallotsCounted int    `json:"ballots_counted"`
 	// PerVoterBudget is, under Equal Shares, the per-voter budget of the chosen outcome, exact ("313" or "p/q").
 	PerVoterBudget string `json:"per_voter_budget,omitempty"`
-}
-
-// Compute returns the outcome of in. It fails, wrapping ErrInvalidInput, only on malformed input.
-func Compute(in Input) (Result, error) {
-	return Result{}, errors.New("outcome: not implemented yet")
+	// Comparison is set under the comparison rules.
+	Comparison *Comparison `json:"comparison,omitempty"`
 }

@@ -1,0 +1,547 @@
+package outcome
+
+import (
+	"fmt"
+	"math/big"
+	"math/bits"
+	"slices"
+)
+
+// Equal Shares (the Method of Equal Shares, MES) with cost utilities on approval ballots.
+//
+// Every voter starts with the same virtual budget b. A project c costing cost(c) is affordable when its
+// supporters together have at least cost(c) left. Its price is split as equally as possible: every supporter
+// pays q, or everything they have left if that is less, where q is the least amount that collects cost(c).
+// With cost utilities a supporter's utility from c is cost(c), so the price per unit of utility is
+// ρ = q / cost(c); each round funds the affordable project with the least ρ (equivalently, equalshares.net's
+// highest "effective vote count" cost(c)/q), ties broken by tieCmp, and charges its supporters. The method
+// stops when no project is affordable. Projects that cost nothing and have supporters have ρ = 0: they are
+// funded first, at no charge.
+//
+// Exactness and speed. All money is exact. Voters with identical ballots always hold the same amount, so they
+// are counted once, as a group with a multiplicity. Amounts are integers over one common denominator D: each
+// funded project multiplies D by the small factor that makes its q whole, so comparisons and sums are plain
+// integer operations without the GCD of big.Rat. Groups are brought to the current D only when a computation
+// needs them (an epoch counter per group), which keeps a round proportional to the supporters it touches.
+// Because budgets only fall, a project's ρ never decreases; ρ from an earlier round is a lower bound, kept in a
+// heap, and a round re-evaluates projects only until the next lower bound exceeds the best ρ found.
+
+// esStatus is a candidate's state during one run.
+const (
+	esOpen         = iota // in the heap
+	esFunded              // funded this run
+	esUnaffordable        // its supporters cannot pay for it any more
+)
+
+// esEngine runs Equal Shares repeatedly (add1 runs it once per per-voter budget) over the same ballots.
+type esEngine struct {
+	p        *prepared
+	proj     []int32   // candidate → project index; candidates are eligible projects with supporters
+	cost     []int64   // candidate → cost
+	costBig  []big.Int // candidate → cost
+	votes    []int64   // candidate → number of supporters
+	supp     [][]int32 // candidate → groups that support it
+	gm       []int64   // group → number of ballots
+	gmBig    []big.Int // group → number of ballots
+	gc       [][]int32 // group → candidates it supports
+	nBallots int64
+
+	// State of the current run.
+	bud    []*big.Int // group → budget of one of its voters, in units of 1/den, as of epoch ep
+	ep     []int32
+	fac    []big.Int // epoch → factor den was multiplied by when the epoch began (fac[0] unused)
+	facW   []uint64
+	den    big.Int
+	lb     []big.Rat // candidate → ρ at its last evaluation, a lower bound of its ρ now
+	x      []big.Int // candidate → at its last evaluation: cost·den minus what the poor supporters pay
+	r      []int64   // candidate → at its last evaluation: supporters who pay the full share q
+	status []uint8
+	heap   []int32
+
+	// Scratch.
+	tmp, t, u  *big.Int
+	w          big.Int
+	rich       []int32
+	evaluated  []int32
+	tied       []int32
+	lastBudget *big.Rat // per-voter budget of the exact run the state belongs to
+
+	fast fastState
+}
+
+// esOutcome is one run's result.
+type esOutcome struct {
+	winners []int32 // candidates in selection order
+	shares  []*big.Rat
+	ties    [][]int32 // each tie's candidates, in tie-break order
+	cost    int64
+	// exact is true when the exact engine computed the outcome; runFast leaves shares and ties empty.
+	exact bool
+}
+
+func (p *prepared) newEngine() *esEngine {
+	e := &esEngine{p: p, nBallots: int64(len(p.in.Ballots))}
+	cand := make([]int32, len(p.projects))
+	for i := range p.projects {
+		pr := &p.projects[i]
+		cand[i] = -1
+		if pr.Excluded == "" && pr.votes > 0 {
+			cand[i] = int32(len(e.proj))
+			e.proj = append(e.proj, int32(i))
+			e.cost = append(e.cost, pr.Cost)
+		}
+	}
+	nc := len(e.proj)
+	e.costBig = make([]big.Int, nc)
+	for c := range nc {
+		e.costBig[c].SetInt64(e.cost[c])
+	}
+	e.votes = make([]int64, nc)
+	e.supp = make([][]int32, nc)
+
+	// Group identical ballots (restricted to candidates); ballots with no candidate can pay for nothing.
+	groupOf := make(map[string]int32)
+	key := make([]byte, 0, 64)
+	cs := make([]int32, 0, 16)
+	for _, set := range p.sets {
+		cs = cs[:0]
+		key = key[:0]
+		for _, j := range set {
+			if c := cand[j]; c >= 0 {
+				cs = append(cs, c)
+				key = append(key, byte(c), byte(c>>8), byte(c>>16), byte(c>>24))
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		g, ok := groupOf[string(key)]
+		if !ok {
+			g = int32(len(e.gm))
+			groupOf[string(key)] = g
+			e.gm = append(e.gm, 0)
+			e.gc = append(e.gc, slices.Clone(cs))
+		}
+		e.gm[g]++
+	}
+	e.gmBig = make([]big.Int, len(e.gm))
+	for g, m := range e.gm {
+		e.gmBig[g].SetInt64(m)
+		for _, c := range e.gc[g] {
+			e.supp[c] = append(e.supp[c], int32(g))
+			e.votes[c] += m
+		}
+	}
+	e.bud = make([]*big.Int, len(e.gm))
+	for g := range e.bud {
+		e.bud[g] = new(big.Int)
+	}
+	e.ep = make([]int32, len(e.gm))
+	e.lb = make([]big.Rat, nc)
+	e.x = make([]big.Int, nc)
+	e.r = make([]int64, nc)
+	e.status = make([]uint8, nc)
+	e.tmp, e.t, e.u = new(big.Int), new(big.Int), new(big.Int)
+	e.fac = make([]big.Int, 1, 64)
+	e.facW = make([]uint64, 1, 64)
+	return e
+}
+
+// run computes Equal Shares with per-voter budget b.
+func (e *esEngine) run(b *big.Rat) esOutcome {
+	e.lastBudget = b
+	e.den.Set(b.Denom())
+	for g := range e.bud {
+		e.bud[g].Set(b.Num())
+		e.ep[g] = 0
+	}
+	e.fac, e.facW = e.fac[:1], e.facW[:1]
+	e.heap = e.heap[:0]
+	for c := range e.proj {
+		e.status[c] = esOpen
+		if e.cost[c] == 0 {
+			e.lb[c].SetInt64(0)
+		} else {
+			// With everyone's budget intact q ≥ cost/votes, so ρ ≥ 1/votes.
+			e.lb[c].SetFrac64(1, e.votes[c])
+		}
+		e.heap = append(e.heap, int32(c))
+	}
+	for i := len(e.heap)/2 - 1; i >= 0; i-- {
+		e.down(i)
+	}
+
+	out := esOutcome{exact: true}
+	for {
+		best := int32(-1)
+		e.evaluated, e.tied = e.evaluated[:0], e.tied[:0]
+		for len(e.heap) > 0 {
+			top := e.heap[0]
+			if best >= 0 && e.lb[top].Cmp(&e.lb[best]) > 0 {
+				break // every other project's ρ is at least its lower bound, above the best
+			}
+			e.pop()
+			if !e.evaluate(top) {
+				e.status[top] = esUnaffordable
+				continue
+			}
+			e.evaluated = append(e.evaluated, top)
+			switch {
+			case best < 0:
+				best, e.tied = top, append(e.tied[:0], top)
+			default:
+				switch e.lb[top].Cmp(&e.lb[best]) {
+				case -1:
+					best, e.tied = top, append(e.tied[:0], top)
+				case 0:
+					e.tied = append(e.tied, top)
+				}
+			}
+		}
+		if best < 0 {
+			return out
+		}
+		if len(e.tied) > 1 {
+			slices.SortFunc(e.tied, func(a, b int32) int { return e.p.tieCmp(e.proj[a], e.proj[b]) })
+			best = e.tied[0]
+			out.ties = append(out.ties, slices.Clone(e.tied))
+		}
+		for _, c := range e.evaluated {
+			if c != best {
+				e.push(c)
+			}
+		}
+		e.fund(best, &out)
+	}
+}
+
+// evaluate computes candidate c's ρ into lb[c] (and x[c], r[c]); false when its supporters cannot afford it.
+func (e *esEngine) evaluate(c int32) bool {
+	if e.cost[c] == 0 {
+		e.lb[c].SetInt64(0)
+		e.x[c].SetInt64(0)
+		e.r[c] = e.votes[c]
+		return true
+	}
+	rich := e.rich[:0]
+	var r int64
+	for _, g := range e.supp[c] {
+		e.refresh(g)
+		if e.bud[g].Sign() > 0 {
+			rich = append(rich, g)
+			r += e.gm[g]
+		}
+	}
+	// x is cost·den minus what the poor pay; the rich would each pay q = x/r (in units of 1/den). A rich
+	// supporter who holds less than q is poor: they pay all they have. Repeat until nobody moves.
+	x := &e.x[c]
+	x.Mul(&e.den, &e.costBig[c])
+	for {
+		if r == 0 {
+			e.rich = rich
+			return false
+		}
+		// budget < x/r  ⇔  budget < ⌈x/r⌉ for integer budgets.
+		e.u.SetInt64(r)
+		e.t.Add(x, e.u)
+		e.t.Sub(e.t, bigOne)
+		e.t.Quo(e.t, e.u)
+		k := 0
+		moved := false
+		for _, g := range rich {
+			if e.bud[g].Cmp(e.t) < 0 {
+				if e.gm[g] == 1 {
+					x.Sub(x, e.bud[g])
+				} else {
+					e.tmp.Mul(e.bud[g], &e.gmBig[g])
+					x.Sub(x, e.tmp)
+				}
+				r -= e.gm[g]
+				moved = true
+				continue
+			}
+			rich[k] = g
+			k++
+		}
+		rich = rich[:k]
+		if !moved {
+			break
+		}
+	}
+	e.rich = rich
+	e.r[c] = r
+	// ρ = q / cost = x / (r · den · cost)
+	e.u.SetInt64(r)
+	e.u.Mul(e.u, &e.den)
+	e.u.Mul(e.u, &e.costBig[c])
+	e.lb[c].SetFrac(x, e.u)
+	return true
+}
+
+// fund charges c's supporters, using its evaluation from this round.
+func (e *esEngine) fund(c int32, out *esOutcome) {
+	e.status[c] = esFunded
+	out.winners = append(out.winners, c)
+	out.cost += e.cost[c]
+	if e.cost[c] == 0 {
+		out.shares = append(out.shares, new(big.Rat))
+		return
+	}
+	x, r := &e.x[c], uint64(e.r[c])
+	// q = x/r in units of 1/den. Scale den by f = r/gcd(x, r) so that q becomes the integer x/gcd(x, r).
+	e.u.SetUint64(r)
+	e.t.Rem(x, e.u)
+	g := gcd(e.t.Uint64(), r)
+	f := r / g
+	q := new(big.Int).Quo(x, e.u.SetUint64(g))
+	if f != 1 {
+		e.fac = append(e.fac, big.Int{})
+		e.fac[len(e.fac)-1].SetUint64(f)
+		e.facW = append(e.facW, f)
+		e.den.Mul(&e.den, e.u.SetUint64(f))
+	}
+	for _, gi := range e.supp[c] {
+		e.refresh(gi)
+		if e.bud[gi].Cmp(q) < 0 {
+			e.bud[gi].SetInt64(0)
+		} else {
+			e.bud[gi].Sub(e.bud[gi], q)
+		}
+	}
+	out.shares = append(out.shares, new(big.Rat).SetFrac(q, new(big.Int).Set(&e.den)))
+}
+
+// refresh brings group g's budget to the current denominator.
+func (e *esEngine) refresh(g int32) {
+	last := int32(len(e.fac) - 1)
+	if e.ep[g] == last {
+		return
+	}
+	if e.bud[g].Sign() != 0 {
+		// Multiply by the factors of the epochs g missed, several at a time while they fit in a word.
+		var acc uint64 = 1
+		for k := e.ep[g] + 1; k <= last; k++ {
+			hi, lo := bits.Mul64(acc, e.facW[k])
+			if hi != 0 {
+				e.mulBudget(g, acc)
+				lo = e.facW[k]
+			}
+			acc = lo
+		}
+		e.mulBudget(g, acc)
+	}
+	e.ep[g] = last
+}
+
+func (e *esEngine) mulBudget(g int32, f uint64) {
+	if f == 1 {
+		return
+	}
+	e.w.SetUint64(f)
+	// big.Int.Mul allocates when the result aliases an operand, so multiply into the spare and swap.
+	e.tmp.Mul(e.bud[g], &e.w)
+	e.bud[g], e.tmp = e.tmp, e.bud[g]
+}
+
+// leftover returns what candidate c's supporters hold at the end of the run, in currency units.
+func (e *esEngine) leftover(c int32) *big.Rat {
+	sum := new(big.Int)
+	for _, g := range e.supp[c] {
+		e.refresh(g)
+		e.tmp.Mul(e.bud[g], &e.gmBig[g])
+		sum.Add(sum, e.tmp)
+	}
+	return new(big.Rat).SetFrac(sum, new(big.Int).Set(&e.den))
+}
+
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// Heap of open candidates, smallest lower bound first.
+
+func (e *esEngine) less(i, j int) bool { return e.lb[e.heap[i]].Cmp(&e.lb[e.heap[j]]) < 0 }
+
+func (e *esEngine) push(c int32) {
+	e.heap = append(e.heap, c)
+	for i := len(e.heap) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !e.less(i, parent) {
+			break
+		}
+		e.heap[i], e.heap[parent] = e.heap[parent], e.heap[i]
+		i = parent
+	}
+}
+
+func (e *esEngine) pop() {
+	last := len(e.heap) - 1
+	e.heap[0] = e.heap[last]
+	e.heap = e.heap[:last]
+	e.down(0)
+}
+
+func (e *esEngine) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(e.heap) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(e.heap) && e.less(r, l) {
+			m = r
+		}
+		if !e.less(m, i) {
+			return
+		}
+		e.heap[i], e.heap[m] = e.heap[m], e.heap[i]
+		i = m
+	}
+}
+
+// equalShares runs EqualShares (add1 false) or EqualSharesAdd1 and reports per project.
+func (p *prepared) equalShares(add1 bool, stage string) (decisions, error) {
+	e := p.newEngine()
+	out, b, err := e.complete(add1, p.in.Budget, p.in.Rule.Increment)
+	if err != nil {
+		return decisions{}, err
+	}
+	return e.decisions(out, b, stage), nil
+}
+
+// complete runs Equal Shares once (add1 false) or with the add1 completion; it returns the chosen outcome,
+// computed by the exact engine, and its per-voter budget (nil when there are no ballots).
+func (e *esEngine) complete(add1 bool, budget, inc int64) (esOutcome, *big.Rat, error) {
+	if e.nBallots == 0 {
+		return esOutcome{exact: true}, nil, nil
+	}
+	b := new(big.Rat).SetFrac64(budget, e.nBallots)
+	if !add1 {
+		return e.run(b), b, nil
+	}
+	if inc == 0 {
+		inc = 1
+	}
+	runAny := func(b *big.Rat) esOutcome {
+		if out, ok := e.runFast(b); ok {
+			return out
+		}
+		return e.run(b)
+	}
+	out := runAny(b)
+	incBig := big.NewInt(inc)
+	// Per-voter budgets inc·(k+1), inc·(k+2), … with k = ⌊budget/(n·inc)⌋.
+	step := new(big.Int).SetInt64(budget / e.nBallots / inc)
+	for len(out.winners) < len(e.proj) {
+		step.Add(step, bigOne)
+		nb := new(big.Rat).SetInt(new(big.Int).Mul(step, incBig))
+		next := runAny(nb)
+		if next.cost > budget {
+			break
+		}
+		out, b = next, nb
+	}
+	if !out.exact {
+		exact := e.run(b)
+		if !slices.Equal(exact.winners, out.winners) {
+			return esOutcome{}, nil, fmt.Errorf("outcome: internal error: Equal Shares fast pass and exact engine disagree at per-voter budget %s", b.RatString())
+		}
+		out = exact
+	}
+	return out, b, nil
+}
+
+// decisions turns a run into per-project decisions. It leaves the engine's state at the end of that run.
+func (e *esEngine) decisions(out esOutcome, b *big.Rat, stage string) decisions {
+	p := e.p
+	d := newDecisions(len(p.projects))
+	if b != nil {
+		if e.lastBudget != b {
+			e.run(b) // bring the state back to the chosen run, for the leftovers below
+		}
+		d.perVoter = ratString(b)
+	}
+	for i := range p.projects {
+		pr := &p.projects[i]
+		switch {
+		case pr.Excluded != "":
+			d.reason[i], d.detail[i] = ReasonExcluded, pr.Excluded
+		case pr.votes == 0:
+			d.reason[i] = ReasonNoSupporters
+		}
+	}
+	for pos, c := range out.winners {
+		j := e.proj[c]
+		d.winners = append(d.winners, j)
+		d.selected[j] = true
+		d.reason[j] = ReasonFunded
+		d.rank[j] = pos + 1
+		d.share[j] = ratString(out.shares[pos])
+	}
+	for c, j := range e.proj {
+		if d.reason[j] == "" {
+			d.reason[j] = ReasonUnaffordable
+			d.detail[j] = fmt.Sprintf("its supporters had %s left; it costs %d", ratString(e.leftover(int32(c))), e.cost[c])
+		}
+	}
+	for _, t := range out.ties {
+		ids := make([]int32, len(t))
+		for i, c := range t {
+			ids[i] = e.proj[c]
+		}
+		d.ties = append(d.ties, p.tieBreak(ids, stage))
+	}
+	return d
+}
+
+// comparison runs EqualSharesComparison (add1 false) or EqualSharesAdd1Comparison.
+func (p *prepared) comparison(add1 bool) (decisions, error) {
+	const esStage, greedyStage = "equal-shares", "greedy"
+	e := p.newEngine()
+	out, b, err := e.complete(add1, p.in.Budget, p.in.Rule.Increment)
+	if err != nil {
+		return decisions{}, err
+	}
+	es := e.decisions(out, b, esStage)
+	gr := p.greedy(Greedy, 0, greedyStage)
+
+	// Count, per group of identical ballots, funded projects it supports under each outcome.
+	var preferES, preferGreedy int64
+	for g, cs := range e.gc {
+		var nes, ngr int
+		for _, c := range cs {
+			j := e.proj[c]
+			if es.selected[j] {
+				nes++
+			}
+			if gr.selected[j] {
+				ngr++
+			}
+		}
+		switch {
+		case nes > ngr:
+			preferES += e.gm[g]
+		case ngr > nes:
+			preferGreedy += e.gm[g]
+		}
+	}
+	esName := EqualShares
+	if add1 {
+		esName = EqualSharesAdd1
+	}
+	cmp := &Comparison{PreferEqualShares: preferES, PreferGreedy: preferGreedy, Chosen: esName}
+	ties := append(slices.Clone(es.ties), gr.ties...)
+	d := es
+	if preferGreedy > preferES {
+		cmp.Chosen = Greedy
+		d = gr
+	}
+	d.ties = ties
+	d.comparison = cmp
+	return d, nil
+}
+
+var bigOne = big.NewInt(1)
