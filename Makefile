@@ -1,0 +1,34 @@
+# pbledger — the two commands a fresh machine needs are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+DATA ?= ./data
+ADDR ?= 127.0.0.1:8080
+
+.PHONY: run test test-deps build bench lint clean
+
+## run: start the server on the embedded store in $(DATA), with the Almaty demo cycle on first start
+run: build
+	./bin/pbledger serve --data $(DATA) --addr $(ADDR) --demo
+
+build:
+	$(GO) build -o bin/pbledger ./cmd/pbledger
+
+## test: install what the tests need (see scripts/test-deps.sh), then vet and run every test with the race detector
+test: test-deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+test-deps:
+	bash scripts/test-deps.sh
+
+## bench: the benchmarks written down in docs/BENCHMARKS.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./eventstore/filestore/ ./domain/outcome/
+
+## lint: formatting, vet, and the layering rule (domain imports no adapter)
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

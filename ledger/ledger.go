@@ -1,0 +1,433 @@
+// Package ledger is pbledger's application layer: it runs the domain's commands against the event store.
+//
+// For each command it loads the aggregates the command needs, lets the domain decide, and appends the
+// recorded events to the aggregate's stream with the revision it loaded (so a concurrent change is a
+// conflict, never a lost update). Every event's metadata names the principal and the request.
+//
+// The Service assumes it is the only writer to its store (the embedded store allows one process per data
+// directory; with EventStoreDB, run one writing instance). Within the process it serialises what the store
+// cannot: a phase change waits for the ballots and proposal commands in flight on that cycle, so a ballot is
+// accepted only while voting is open. Allocation additionally counts only ballots whose position is before the
+// event that closed voting, so even a ballot from another writer that raced the phase change is not counted.
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pbledger/pbledger/domain"
+	"github.com/pbledger/pbledger/eventstore"
+)
+
+// Metadata is stored with every event: who did it and in which request. It is JSON in the store and part of
+// the public record, so its fields never change meaning.
+type Metadata struct {
+	// Principal names the authenticated caller (a token's name), e.g. "almaty-portal".
+	Principal string `json:"principal"`
+	// Role is the principal's role: gateway, moderator, assessor, admin, or "system" for imports.
+	Role string `json:"role"`
+	// RequestID identifies the HTTP request (or the import run).
+	RequestID string `json:"request_id,omitempty"`
+	// Command names the command that recorded the event, e.g. "CastBallot".
+	Command string `json:"command,omitempty"`
+	// IdempotencyKey is the client's Idempotency-Key, if it sent one.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// RequestHash is the SHA-256 of the request (method, path, body) that carried IdempotencyKey.
+	RequestHash string `json:"request_hash,omitempty"`
+}
+
+// ParseMetadata reads an event's metadata; empty metadata is the zero Metadata.
+func ParseMetadata(b []byte) (Metadata, error) {
+	var m Metadata
+	if len(b) == 0 {
+		return m, nil
+	}
+	err := json.Unmarshal(b, &m)
+	return m, err
+}
+
+// WrittenEvent is one event a write appended.
+type WrittenEvent struct {
+	Type     string              `json:"type"`
+	Revision eventstore.Revision `json:"revision"`
+	Position eventstore.Position `json:"position"`
+}
+
+// Written is the answer to a write: what was appended where. It is a pure function of the appended events,
+// so the answer to a retried request can be rebuilt from the log.
+type Written struct {
+	// Stream is the aggregate's stream, e.g. "proposal-p1".
+	Stream string `json:"stream"`
+	// Revision is the stream's revision after the write (use it in If-Match).
+	Revision eventstore.Revision `json:"revision"`
+	// Position is the global position of the last event appended (use it in ?min_position=).
+	Position eventstore.Position `json:"position"`
+	Events   []WrittenEvent      `json:"events"`
+}
+
+// Idempotency remembers the answers to requests made with an Idempotency-Key. The projections keep it (it is a
+// read model of the events' metadata, rebuilt with them); the Service also tells it about every write at once,
+// so that a retry right after the first answer finds it.
+type Idempotency interface {
+	// Lookup returns the answer recorded for the principal's key and the hash of the request that made it.
+	Lookup(principal, key string) (w Written, requestHash string, ok bool)
+	// Remember records an answer.
+	Remember(principal, key, requestHash string, w Written)
+}
+
+// Request is what the Service needs to know about the caller of a command.
+type Request struct {
+	Principal string
+	Role      string
+	RequestID string
+	// IdempotencyKey and RequestHash come from the Idempotency-Key header and the request itself.
+	IdempotencyKey string
+	RequestHash    string
+	// IfMatch, if set, is the revision the caller expects the command's stream to be at (If-Match).
+	IfMatch *eventstore.Revision
+}
+
+// Errors of the application layer. Check them with errors.Is.
+var (
+	// ErrPreconditionFailed: If-Match named a revision the stream is not at. The error is a
+	// *PreconditionError carrying the current revision.
+	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrIdempotencyKeyReused: an Idempotency-Key was reused for a different request.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused for a different request")
+)
+
+// PreconditionError is returned when If-Match does not hold.
+type PreconditionError struct {
+	Stream string
+	// Current is the stream's last revision; Exists is false if the stream has no events.
+	Current eventstore.Revision
+	Exists  bool
+	Wanted  eventstore.Revision
+}
+
+func (e *PreconditionError) Error() string {
+	if !e.Exists {
+		return fmt.Sprintf("If-Match: %s does not exist yet, revision %d was expected", e.Stream, e.Wanted)
+	}
+	return fmt.Sprintf("If-Match: %s is at revision %d, not %d", e.Stream, e.Current, e.Wanted)
+}
+
+// Is makes errors.Is(err, ErrPreconditionFailed) true.
+func (e *PreconditionError) Is(target error) bool { return target == ErrPreconditionFailed }
+
+// Metrics is what the Service reports; nil fields are skipped.
+type Metrics struct {
+	// Appended is called after every successful append with the event types and how long the append took.
+	Appended func(types []string, took time.Duration)
+}
+
+// Service runs commands. Create it with New.
+type Service struct {
+	store   eventstore.Store
+	idem    Idempotency
+	metrics Metrics
+	stripes [64]sync.Mutex // serialises requests with the same idempotency key
+
+	mu        sync.Mutex
+	cycles    map[domain.CycleID]*cycleEntry
+	proposals map[domain.ProposalID]*proposalEntry
+}
+
+// cycleEntry holds the current state of a cycle. The aggregate behind cur is never changed once stored: a
+// command works on a fresh copy and swaps it in after the append, so readers need no lock on it. lock orders
+// commands: cycle commands hold it exclusively, proposal and ballot commands hold it shared.
+type cycleEntry struct {
+	lock sync.RWMutex
+	cur  atomic.Pointer[domain.Cycle]
+}
+
+type proposalEntry struct {
+	mu  sync.Mutex
+	cur atomic.Pointer[domain.Proposal]
+}
+
+// New returns a Service over store. idem may be nil, in which case Idempotency-Key is remembered only in
+// memory for this process's life.
+func New(store eventstore.Store, idem Idempotency, m Metrics) *Service {
+	if idem == nil {
+		idem = NewMemoryIdempotency()
+	}
+	return &Service{
+		store:     store,
+		idem:      idem,
+		metrics:   m,
+		cycles:    make(map[domain.CycleID]*cycleEntry),
+		proposals: make(map[domain.ProposalID]*proposalEntry),
+	}
+}
+
+func (s *Service) cycleEntry(id domain.CycleID) *cycleEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.cycles[id]
+	if e == nil {
+		e = &cycleEntry{}
+		s.cycles[id] = e
+	}
+	return e
+}
+
+func (s *Service) proposalEntry(id domain.ProposalID) *proposalEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.proposals[id]
+	if e == nil {
+		e = &proposalEntry{}
+		s.proposals[id] = e
+	}
+	return e
+}
+
+// readStream reads a whole stream and decodes its events. A missing stream is no events.
+func (s *Service) readStream(ctx context.Context, stream string) ([]domain.Event, error) {
+	var out []domain.Event
+	for from := eventstore.Revision(0); ; {
+		recs, err := s.store.ReadStream(ctx, stream, eventstore.Forwards, from, 1000)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ledger: read %s: %w", stream, err)
+		}
+		if len(recs) == 0 {
+			return out, nil
+		}
+		for _, r := range recs {
+			e, err := domain.Decode(r.Type, r.Data)
+			if err != nil {
+				return nil, fmt.Errorf("ledger: %s revision %d: %w", stream, r.Revision, err)
+			}
+			out = append(out, e)
+		}
+		from = recs[len(recs)-1].Revision + 1
+	}
+}
+
+func (s *Service) loadCycle(ctx context.Context, id domain.CycleID) (*domain.Cycle, error) {
+	evs, err := s.readStream(ctx, domain.CycleStream(id))
+	if err != nil {
+		return nil, err
+	}
+	c := &domain.Cycle{}
+	if err := c.Load(evs...); err != nil {
+		return nil, fmt.Errorf("ledger: load cycle %s: %w", id, err)
+	}
+	return c, nil
+}
+
+func (s *Service) loadProposal(ctx context.Context, id domain.ProposalID) (*domain.Proposal, error) {
+	evs, err := s.readStream(ctx, domain.ProposalStream(id))
+	if err != nil {
+		return nil, err
+	}
+	p := &domain.Proposal{}
+	if err := p.Load(evs...); err != nil {
+		return nil, fmt.Errorf("ledger: load proposal %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// currentCycle returns the cycle's current state, loading it on first use. The caller holds e.lock.
+func (s *Service) currentCycle(ctx context.Context, id domain.CycleID, e *cycleEntry) (*domain.Cycle, error) {
+	if c := e.cur.Load(); c != nil {
+		return c, nil
+	}
+	c, err := s.loadCycle(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Opened() {
+		e.cur.Store(c)
+	}
+	return c, nil
+}
+
+// currentProposal returns a proposal's current state, loading it on first use.
+func (s *Service) currentProposal(ctx context.Context, id domain.ProposalID) (*domain.Proposal, error) {
+	e := s.proposalEntry(id)
+	if p := e.cur.Load(); p != nil {
+		return p, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p := e.cur.Load(); p != nil {
+		return p, nil
+	}
+	p, err := s.loadProposal(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Submitted() {
+		e.cur.Store(p)
+	}
+	return p, nil
+}
+
+// expected turns an aggregate's version (its number of events) into the expectation for appending to it.
+func expected(version int) eventstore.ExpectedRevision {
+	if version == 0 {
+		return eventstore.NoStream()
+	}
+	return eventstore.Exact(eventstore.Revision(version - 1))
+}
+
+// checkIfMatch compares If-Match with the version the command loaded.
+func checkIfMatch(req Request, stream string, version int) error {
+	if req.IfMatch == nil {
+		return nil
+	}
+	if version == 0 || eventstore.Revision(version-1) != *req.IfMatch {
+		pe := &PreconditionError{Stream: stream, Wanted: *req.IfMatch, Exists: version > 0}
+		if version > 0 {
+			pe.Current = eventstore.Revision(version - 1)
+		}
+		return pe
+	}
+	return nil
+}
+
+// idempotent runs write once per (principal, Idempotency-Key): a repeat of the same request gets the first
+// answer and appends nothing; the same key with another request is ErrIdempotencyKeyReused.
+func (s *Service) idempotent(req Request, write func() (Written, error)) (Written, error) {
+	if req.IdempotencyKey == "" {
+		return write()
+	}
+	h := sha256.Sum256([]byte(req.Principal + "\x00" + req.IdempotencyKey))
+	mu := &s.stripes[h[0]%byte(len(s.stripes))]
+	mu.Lock()
+	defer mu.Unlock()
+	if w, hash, ok := s.idem.Lookup(req.Principal, req.IdempotencyKey); ok {
+		if hash != req.RequestHash {
+			return Written{}, fmt.Errorf("ledger: key %q: %w", req.IdempotencyKey, ErrIdempotencyKeyReused)
+		}
+		return w, nil
+	}
+	w, err := write()
+	if err == nil {
+		s.idem.Remember(req.Principal, req.IdempotencyKey, req.RequestHash, w)
+	}
+	return w, err
+}
+
+// eventIDs returns the IDs for a write's events: derived from the idempotency key when there is one (so even
+// a retry that slipped past the index is recognised by the store as the same write), random otherwise.
+func eventIDs(req Request, n int) []uuid.UUID {
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		if req.IdempotencyKey != "" {
+			ids[i] = uuid.NewSHA1(idNamespace, []byte(fmt.Sprintf("%s\x00%s\x00%d", req.Principal, req.IdempotencyKey, i)))
+		} else {
+			ids[i] = uuid.New()
+		}
+	}
+	return ids
+}
+
+// idNamespace is the UUID namespace of event IDs derived from idempotency keys.
+var idNamespace = uuid.MustParse("6f1e0c52-8a43-4a8e-9a55-2f7b0e6d1c90")
+
+// append encodes and appends events to stream, and returns the answer.
+func (s *Service) append(ctx context.Context, req Request, command, stream string, exp eventstore.ExpectedRevision, events []domain.Event) (Written, error) {
+	meta, err := json.Marshal(Metadata{
+		Principal: req.Principal, Role: req.Role, RequestID: req.RequestID, Command: command,
+		IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash,
+	})
+	if err != nil {
+		return Written{}, fmt.Errorf("ledger: metadata: %w", err)
+	}
+	ids := eventIDs(req, len(events))
+	data := make([]eventstore.EventData, len(events))
+	types := make([]string, len(events))
+	for i, e := range events {
+		typ, body, err := domain.Encode(e)
+		if err != nil {
+			return Written{}, fmt.Errorf("ledger: encode %s: %w", e.EventType(), err)
+		}
+		data[i] = eventstore.EventData{ID: ids[i], Type: typ, Data: body, Metadata: meta}
+		types[i] = typ
+	}
+	start := time.Now()
+	res, err := s.store.Append(ctx, stream, exp, data...)
+	if err != nil {
+		return Written{}, fmt.Errorf("ledger: %s: append to %s: %w", command, stream, err)
+	}
+	if s.metrics.Appended != nil {
+		s.metrics.Appended(types, time.Since(start))
+	}
+	n := len(events)
+	w := Written{Stream: stream, Revision: res.NextRevision, Position: res.Position, Events: make([]WrittenEvent, n)}
+	for i := range events {
+		back := n - 1 - i
+		w.Events[i] = WrittenEvent{Type: types[i], Revision: res.NextRevision - eventstore.Revision(back), Position: res.Position - eventstore.Position(back)}
+	}
+	return w, nil
+}
+
+// NewLotSeed draws a lot: 128 random bits, hex. It is recorded (LotDrawn) before counting.
+func NewLotSeed() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("ledger: draw lot: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// IDFromStream returns the aggregate ID a stream name carries ("proposal-p1" → "p1").
+func IDFromStream(stream string) string {
+	for _, prefix := range []string{domain.CycleStreamPrefix, domain.ProposalStreamPrefix} {
+		if id, ok := strings.CutPrefix(stream, prefix); ok {
+			return id
+		}
+	}
+	if _, _, voter, ok := domain.ParseBallotStream(stream); ok {
+		return string(voter)
+	}
+	return stream
+}
+
+// MemoryIdempotency is an in-memory Idempotency, for tools and tests.
+type MemoryIdempotency struct {
+	mu sync.Mutex
+	m  map[string]memoryRecord
+}
+
+type memoryRecord struct {
+	w    Written
+	hash string
+}
+
+// NewMemoryIdempotency returns an empty MemoryIdempotency.
+func NewMemoryIdempotency() *MemoryIdempotency {
+	return &MemoryIdempotency{m: make(map[string]memoryRecord)}
+}
+
+// Lookup implements Idempotency.
+func (m *MemoryIdempotency) Lookup(principal, key string) (Written, string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.m[principal+"\x00"+key]
+	return r.w, r.hash, ok
+}
+
+// Remember implements Idempotency.
+func (m *MemoryIdempotency) Remember(principal, key, hash string, w Written) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.m[principal+"\x00"+key] = memoryRecord{w: w, hash: hash}
+}
