@@ -19,6 +19,7 @@ const (
 	codePreconditionFailed = "precondition_failed" // If-Match named a revision the stream is not at
 	codeIdempotencyReuse   = "idempotency_key_reused"
 	codeUnavailable        = "unavailable" // the read model did not reach the asked position in time
+	codeMethodNotAllowed   = "method_not_allowed"
 )
 
 // statusFor is the one table from error codes to HTTP statuses.
@@ -34,6 +35,7 @@ var statusFor = map[string]int{
 	codePreconditionFailed: http.StatusPreconditionFailed,
 	codeIdempotencyReuse:   http.StatusUnprocessableEntity,
 	codeUnavailable:        http.StatusServiceUnavailable,
+	codeMethodNotAllowed:   http.StatusMethodNotAllowed,
 }
 
 // titles are the short, fixed summaries of each code (RFC 9457 "title").
@@ -49,6 +51,7 @@ var titles = map[string]string{
 	codePreconditionFailed: "Precondition failed",
 	codeIdempotencyReuse:   "Idempotency key reused with a different request",
 	codeUnavailable:        "Read model not ready",
+	codeMethodNotAllowed:   "Method not allowed",
 }
 
 // Problem is an RFC 9457 problem details object.

@@ -431,3 +431,12 @@ func (m *MemoryIdempotency) Remember(principal, key, hash string, w Written) {
 	defer m.mu.Unlock()
 	m.m[principal+"\x00"+key] = memoryRecord{w: w, hash: hash}
 }
+
+// NewProposalID returns the ID for a proposal submitted without one: derived from the request's
+// Idempotency-Key when it has one (so a retry names the same proposal), random otherwise.
+func NewProposalID(req Request) domain.ProposalID {
+	if req.IdempotencyKey != "" {
+		return domain.ProposalID(uuid.NewSHA1(idNamespace, []byte(req.Principal+"\x00"+req.IdempotencyKey+"\x00proposal")).String())
+	}
+	return domain.ProposalID(uuid.NewString())
+}

@@ -20,6 +20,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "run the server on the embedded store", runServe},
 		{"outcome", "compute a Pabulib file's outcome offline", runOutcome},
 	}
 }
@@ -59,4 +60,12 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	m := &server{}
+	if err := m.ParseFlags(args, stderr); err != nil {
+		return err
+	}
+	return m.Run(ctx)
 }

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	pbhttp "github.com/pbledger/pbledger/http"
+	"github.com/pbledger/pbledger/eventstore/filestore"
+	"github.com/pbledger/pbledger/ledger"
+	"github.com/pbledger/pbledger/projections"
+)
+
+// Layout of a data directory.
+const (
+	logDir         = "log"                        // the event store's segments
+	checkpointFile = "projections/checkpoint.gob" // the read model's checkpoint
+	tokensFile     = "tokens.json"                // bearer-token hashes and their principals
+	secretFile     = "voter-key.secret"           // the key of the voter-key HMAC; never in the log
+	demoTokensFile = "demo-tokens.txt"            // with --demo: the demo tokens in plain text, for trying the API
+)
+
+// server is `pbledger serve`: ParseFlags, Run, Close.
+type server struct {
+	dataDir, addr, tokensPath, secretPath string
+	demo                                  bool
+	drain                                 time.Duration
+	log                                   *slog.Logger
+
+	store    *filestore.Store
+	listener net.Listener
+	// Ready is closed when the server accepts requests (tests wait on it).
+	ready chan struct{}
+}
+
+func (m *server) ParseFlags(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&m.dataDir, "data", "./data", "data directory (the event log, checkpoints, tokens)")
+	fs.StringVar(&m.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&m.tokensPath, "tokens", "", "tokens file (default DATA/"+tokensFile+")")
+	fs.StringVar(&m.secretPath, "voter-secret", "", "file holding the voter-key secret (default DATA/"+secretFile+", created if missing)")
+	fs.BoolVar(&m.demo, "demo", false, "on an empty data directory, load the Almaty demo cycles and write demo tokens")
+	fs.DurationVar(&m.drain, "drain", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if m.tokensPath == "" {
+		m.tokensPath = filepath.Join(m.dataDir, tokensFile)
+	}
+	if m.secretPath == "" {
+		m.secretPath = filepath.Join(m.dataDir, secretFile)
+	}
+	m.ready = make(chan struct{})
+	return nil
+}
+
+// Run serves until ctx ends, then drains requests in flight, writes the read model's checkpoint and
+// closes the store.
+func (m *server) Run(ctx context.Context) (err error) {
+	if m.log == nil {
+		m.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	commitMetrics := newCommitMetrics(reg)
+
+	m.store, err = filestore.Open(ctx, filepath.Join(m.dataDir, logDir), filestore.Options{Logger: m.log, OnCommit: commitMetrics})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := m.store.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	head, err := m.store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if m.demo && head == 0 {
+		if err := writeDemoTokens(m.dataDir, m.tokensPath); err != nil {
+			return err
+		}
+	}
+	tokens, err := pbhttp.LoadTokens(m.tokensPath)
+	if errors.Is(err, os.ErrNotExist) {
+		m.log.Warn("no tokens file: the API is read-only until one exists (see `pbledger token`)", "file", m.tokensPath)
+		tokens, err = pbhttp.ParseTokens(strings.NewReader(`{"tokens":[]}`))
+	}
+	if err != nil {
+		return err
+	}
+	voters, err := loadVoterSecret(m.secretPath)
+	if err != nil {
+		return err
+	}
+
+	model := projections.NewModel()
+	reg.MustRegister(projections.NewCollector(model, m.store))
+	runner := &projections.Runner{Store: m.store, Model: model, CheckpointPath: filepath.Join(m.dataDir, checkpointFile), Logger: m.log}
+	runCtx, stopRunner := context.WithCancel(context.Background())
+	caughtUp := make(chan struct{})
+	runnerDone := make(chan error, 1)
+	go func() { runnerDone <- runner.Run(runCtx, func() { close(caughtUp) }) }()
+	defer func() {
+		stopRunner()
+		if rerr := <-runnerDone; err == nil {
+			err = rerr
+		}
+	}()
+	select {
+	case <-caughtUp:
+	case err := <-runnerDone:
+		runnerDone <- err
+		return fmt.Errorf("read model: %w", err)
+	case <-ctx.Done():
+		return nil
+	}
+
+	svc := ledger.New(m.store, model, ledger.NewPrometheusMetrics(reg))
+	if m.demo && head == 0 {
+		m.log.Info("loading the Almaty demo cycles")
+		if err := loadDemo(ctx, svc, voters); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		h, _ := m.store.Head(ctx)
+		m.log.Info("demo loaded", "events", h, "tokens", filepath.Join(m.dataDir, demoTokensFile))
+	}
+
+	handler := pbhttp.NewServer(pbhttp.Config{
+		Store: m.store, Ledger: svc, Model: model, Tokens: tokens, Voters: voters,
+		Metrics: pbhttp.NewMetrics(reg), MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Logger: m.log, Ready: func() bool { return true },
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	m.listener, err = net.Listen("tcp", m.addr)
+	if err != nil {
+		return err
+	}
+	m.log.Info("pbledger serving", "addr", "http://"+m.listener.Addr().String(), "data", m.dataDir)
+	close(m.ready)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(m.listener) }()
+	select {
+	case err := <-serveErr:
+		return err
+	case err := <-runnerDone:
+		runnerDone <- err
+		srv.Close()
+		return fmt.Errorf("read model stopped: %w", err)
+	case <-ctx.Done():
+	}
+	m.log.Info("shutting down: draining requests in flight", "up to", m.drain)
+	drainCtx, cancel := context.WithTimeout(context.Background(), m.drain)
+	defer cancel()
+	if err := srv.Shutdown(drainCtx); err != nil {
+		return fmt.Errorf("drain: %w", err)
+	}
+	return nil
+}
+
+// newCommitMetrics registers the store's metrics and returns the filestore hook that feeds them.
+func newCommitMetrics(reg prometheus.Registerer) func(filestore.CommitInfo) {
+	f := promauto.With(reg)
+	batch := f.NewHistogram(prometheus.HistogramOpts{
+		Name:    "pbledger_store_fsync_batch_events",
+		Help:    "Events made durable by one group commit (one write and one fdatasync).",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+	})
+	sync := f.NewHistogram(prometheus.HistogramOpts{
+		Name:    "pbledger_store_fsync_duration_seconds",
+		Help:    "Time to write and fdatasync one group commit.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25},
+	})
+	bytes := f.NewCounter(prometheus.CounterOpts{Name: "pbledger_store_written_bytes_total", Help: "Bytes of frames written to the log."})
+	return func(c filestore.CommitInfo) {
+		batch.Observe(float64(c.Events))
+		sync.Observe(c.Sync.Seconds())
+		bytes.Add(float64(c.Bytes))
+	}
+}
+
+// loadVoterSecret reads the voter-key secret, creating a random one (readable by the owner only) if the file
+// does not exist. Losing it means returning residents get new keys: back it up, apart from the log.
+func loadVoterSecret(path string) (*pbhttp.VoterKeys, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return nil, err
+		}
+		b = []byte(hex.EncodeToString(raw) + "\n")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return nil, fmt.Errorf("voter secret: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("voter secret: %w", err)
+	}
+	return pbhttp.NewVoterKeys([]byte(strings.TrimSpace(string(b))))
+}
+
+// writeDemoTokens writes a tokens file with one token per role, and the tokens themselves in plain text
+// next to it, so someone trying pbledger can call the write API at once.
+func writeDemoTokens(dataDir, tokensPath string) error {
+	if _, err := os.Stat(tokensPath); err == nil {
+		return nil // an operator's tokens: keep them
+	}
+	var entries, plain []string
+	for _, t := range []struct {
+		name     string
+		role     pbhttp.Role
+		assessor string
+	}{
+		{"demo-portal", pbhttp.RoleGateway, ""},
+		{"demo-moderator", pbhttp.RoleModerator, ""},
+		{"demo-expert", pbhttp.RoleAssessor, "expert-1"},
+		{"demo-admin", pbhttp.RoleAdmin, ""},
+	} {
+		token, entry, err := pbhttp.NewToken(t.name, t.role, t.assessor)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, "  "+entry)
+		plain = append(plain, fmt.Sprintf("%-15s %-9s %s", t.name, t.role, token))
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(tokensPath, []byte("{\"tokens\": [\n"+strings.Join(entries, ",\n")+"\n]}\n"), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dataDir, demoTokensFile), []byte("# Demo bearer tokens (Authorization: Bearer <token>). Not for production.\n"+strings.Join(plain, "\n")+"\n"), 0o600)
+}

@@ -1,0 +1,390 @@
+// Package projections turns the event log into the read models the public queries: cycles, rankings per
+// district, district balances with citywide totals, proposals with their full history, the implementation
+// tracker and the recorded outcomes.
+//
+// A Model is fed events in global order (by a Runner's catch-up subscription, or by a replay) and answers
+// queries with the position it reflects. It keeps the domain's own aggregates, rebuilt through their Load,
+// so the read side can never disagree with the rules the write side enforces; rankings before allocation are
+// computed by the same code that computes the allocation.
+package projections
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pbledger/pbledger/domain"
+	"github.com/pbledger/pbledger/eventstore"
+	"github.com/pbledger/pbledger/ledger"
+)
+
+// Model is the read model. All methods are safe for concurrent use.
+type Model struct {
+	mu        sync.RWMutex
+	pos       eventstore.Position
+	lastID    string    // ID of the event at pos, to check a checkpoint belongs to the log
+	at        time.Time // when the event at pos was recorded
+	cycles    map[domain.CycleID]*cycleView
+	cycleIDs  []domain.CycleID // in the order opened
+	proposals map[domain.ProposalID]*proposalView
+	late      int64 // ballots recorded after voting closed: kept in the log, never counted
+	unknown   int64 // events of types this build does not know
+	changed   chan struct{}
+
+	idemMu sync.Mutex
+	idem   map[string]*idemRecord
+
+	rankMu sync.Mutex
+	ranks  map[districtKey]*rankCache
+}
+
+type districtKey struct {
+	cycle    domain.CycleID
+	district domain.DistrictID
+}
+
+type cycleView struct {
+	agg        *domain.Cycle
+	version    int
+	votingOver bool
+	districts  map[domain.DistrictID]*districtView
+	// allocatedAt is the position of each district's AllocationRecorded.
+	allocatedAt map[domain.DistrictID]eventstore.Position
+}
+
+type districtView struct {
+	proposals []domain.ProposalID // in the order submitted
+	ballots   map[domain.VoterKey]*ballotView
+	voters    []domain.VoterKey           // in the order first cast, so inputs are built in a stable order
+	votes     map[domain.ProposalID]int64 // counted ballots including each proposal
+	// version counts changes that can move the ranking.
+	version uint64
+}
+
+type ballotView struct {
+	agg     *domain.Ballot
+	version int
+}
+
+type proposalView struct {
+	agg     *domain.Proposal
+	version int
+	history []HistoryEntry
+}
+
+// HistoryEntry is one event of a proposal's history, as the public sees it.
+type HistoryEntry struct {
+	Position  eventstore.Position `json:"position"`
+	Revision  eventstore.Revision `json:"revision"`
+	Type      string              `json:"type"`
+	Recorded  time.Time           `json:"recorded"`
+	Principal string              `json:"principal,omitempty"`
+	Role      string              `json:"role,omitempty"`
+	Command   string              `json:"command,omitempty"`
+	RequestID string              `json:"request_id,omitempty"`
+	Data      json.RawMessage     `json:"data"`
+}
+
+type idemRecord struct {
+	hash string
+	w    ledger.Written
+}
+
+// NewModel returns an empty model.
+func NewModel() *Model {
+	return &Model{
+		cycles:    make(map[domain.CycleID]*cycleView),
+		proposals: make(map[domain.ProposalID]*proposalView),
+		changed:   make(chan struct{}),
+		idem:      make(map[string]*idemRecord),
+		ranks:     make(map[districtKey]*rankCache),
+	}
+}
+
+// Position returns the position of the last event applied, and when that event was recorded.
+func (m *Model) Position() (eventstore.Position, time.Time) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.pos, m.at
+}
+
+// WaitFor waits until the model has applied position p, for a read that must see its own write. It returns
+// ctx's error if that comes first.
+func (m *Model) WaitFor(ctx context.Context, p eventstore.Position) error {
+	for {
+		m.mu.RLock()
+		pos, ch := m.pos, m.changed
+		m.mu.RUnlock()
+		if pos >= p {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Apply applies one event. Events must come in global order, each once. Events of types this build does not
+// know are counted and skipped (another application may share the log); an event of a known type that does
+// not decode, or that breaks an aggregate's history, is an error: the model stops there.
+func (m *Model) Apply(r eventstore.RecordedEvent) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r.Position <= m.pos {
+		return fmt.Errorf("projections: event at position %d applied after position %d", r.Position, m.pos)
+	}
+	if err := m.apply(r); err != nil {
+		return fmt.Errorf("projections: position %d (%s %s): %w", r.Position, r.StreamID, r.Type, err)
+	}
+	m.pos, m.at, m.lastID = r.Position, r.Recorded, r.ID.String()
+	close(m.changed)
+	m.changed = make(chan struct{})
+	return nil
+}
+
+var knownTypes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range domain.EventTypes() {
+		m[t] = true
+	}
+	return m
+}()
+
+func (m *Model) apply(r eventstore.RecordedEvent) error {
+	if !knownTypes[r.Type] {
+		m.unknown++
+		return nil
+	}
+	e, err := domain.Decode(r.Type, r.Data)
+	if err != nil {
+		return err
+	}
+	if bytes.Contains(r.Metadata, []byte(`"idempotency_key"`)) {
+		m.observeIdempotency(r)
+	}
+	switch e := e.(type) {
+	case domain.CycleOpened:
+		if m.cycles[e.CycleID] != nil {
+			return fmt.Errorf("cycle %q opened twice", e.CycleID)
+		}
+		cv := &cycleView{agg: &domain.Cycle{}, districts: map[domain.DistrictID]*districtView{}, allocatedAt: map[domain.DistrictID]eventstore.Position{}}
+		if err := cv.agg.Load(e); err != nil {
+			return err
+		}
+		cv.version = 1
+		for _, d := range e.Districts {
+			cv.districts[d.ID] = &districtView{ballots: map[domain.VoterKey]*ballotView{}, votes: map[domain.ProposalID]int64{}}
+		}
+		m.cycles[e.CycleID] = cv
+		m.cycleIDs = append(m.cycleIDs, e.CycleID)
+	case domain.PhaseAdvanced, domain.AssessorRegistered, domain.LotDrawn, domain.AllocationRecorded:
+		id := cycleOf(e)
+		cv := m.cycles[id]
+		if cv == nil {
+			return fmt.Errorf("event for cycle %q, which was never opened", id)
+		}
+		if err := cv.agg.Load(e); err != nil {
+			return err
+		}
+		cv.version++
+		if pa, ok := e.(domain.PhaseAdvanced); ok && pa.From == domain.PhaseVoting {
+			cv.votingOver = true
+		}
+		if a, ok := e.(domain.AllocationRecorded); ok {
+			cv.allocatedAt[a.DistrictID] = r.Position
+		}
+		for _, d := range cv.districts {
+			d.version++ // the phase and assessors change what rankings show
+		}
+	case domain.BallotCast, domain.BallotReplaced:
+		return m.applyBallot(e, r)
+	default:
+		return m.applyProposal(e, r)
+	}
+	return nil
+}
+
+func cycleOf(e domain.Event) domain.CycleID {
+	switch e := e.(type) {
+	case domain.PhaseAdvanced:
+		return e.CycleID
+	case domain.AssessorRegistered:
+		return e.CycleID
+	case domain.LotDrawn:
+		return e.CycleID
+	case domain.AllocationRecorded:
+		return e.CycleID
+	}
+	return ""
+}
+
+func (m *Model) applyBallot(e domain.Event, r eventstore.RecordedEvent) error {
+	var cycle domain.CycleID
+	var district domain.DistrictID
+	var voter domain.VoterKey
+	switch e := e.(type) {
+	case domain.BallotCast:
+		cycle, district, voter = e.CycleID, e.DistrictID, e.Voter
+	case domain.BallotReplaced:
+		cycle, district, voter = e.CycleID, e.DistrictID, e.Voter
+	}
+	cv := m.cycles[cycle]
+	if cv == nil {
+		return fmt.Errorf("ballot for cycle %q, which was never opened", cycle)
+	}
+	dv := cv.districts[district]
+	if dv == nil {
+		return fmt.Errorf("ballot for district %q, which cycle %q does not have", district, cycle)
+	}
+	if cv.votingOver || cv.agg.Phase() != domain.PhaseVoting {
+		// The same rule as the allocation: only ballots recorded while voting was open count.
+		m.late++
+		return nil
+	}
+	bv := dv.ballots[voter]
+	if bv == nil {
+		bv = &ballotView{agg: &domain.Ballot{}}
+		dv.ballots[voter] = bv
+		dv.voters = append(dv.voters, voter)
+	}
+	for _, ch := range bv.agg.Choices() {
+		dv.votes[ch.ProposalID]--
+	}
+	if err := bv.agg.Load(e); err != nil {
+		return err
+	}
+	for _, ch := range bv.agg.Choices() {
+		dv.votes[ch.ProposalID]++
+	}
+	bv.version++
+	dv.version++
+	return nil
+}
+
+func (m *Model) applyProposal(e domain.Event, r eventstore.RecordedEvent) error {
+	pv := m.proposals[proposalOf(e)]
+	if sub, ok := e.(domain.ProposalSubmitted); ok {
+		if pv != nil {
+			return fmt.Errorf("proposal %q submitted twice", sub.ProposalID)
+		}
+		cv := m.cycles[sub.CycleID]
+		if cv == nil || cv.districts[sub.DistrictID] == nil {
+			return fmt.Errorf("proposal %q for unknown cycle or district %q/%q", sub.ProposalID, sub.CycleID, sub.DistrictID)
+		}
+		pv = &proposalView{agg: &domain.Proposal{}}
+		m.proposals[sub.ProposalID] = pv
+		dv := cv.districts[sub.DistrictID]
+		dv.proposals = append(dv.proposals, sub.ProposalID)
+	}
+	if pv == nil {
+		return fmt.Errorf("event for proposal %q, which was never submitted", proposalOf(e))
+	}
+	if err := pv.agg.Load(e); err != nil {
+		return err
+	}
+	pv.version++
+	meta, _ := ledger.ParseMetadata(r.Metadata)
+	pv.history = append(pv.history, HistoryEntry{
+		Position: r.Position, Revision: r.Revision, Type: r.Type, Recorded: r.Recorded,
+		Principal: meta.Principal, Role: meta.Role, Command: meta.Command, RequestID: meta.RequestID,
+		Data: json.RawMessage(slices.Clone(r.Data)),
+	})
+	if cv := m.cycles[pv.agg.CycleID()]; cv != nil {
+		if dv := cv.districts[pv.agg.DistrictID()]; dv != nil {
+			dv.version++
+		}
+	}
+	return nil
+}
+
+// proposalOf returns the proposal an event of a proposal stream is about.
+func proposalOf(e domain.Event) domain.ProposalID {
+	switch e := e.(type) {
+	case domain.ProposalSubmitted:
+		return e.ProposalID
+	case domain.ProposalRevised:
+		return e.ProposalID
+	case domain.ProposalPublished:
+		return e.ProposalID
+	case domain.ProposalRejected:
+		return e.ProposalID
+	case domain.ProposalWithdrawn:
+		return e.ProposalID
+	case domain.ProposalScored:
+		return e.ProposalID
+	case domain.ProposalMarkedInfeasible:
+		return e.ProposalID
+	case domain.ProposalMarkedFeasible:
+		return e.ProposalID
+	case domain.CoFinancingPledged:
+		return e.ProposalID
+	case domain.MilestoneReported:
+		return e.ProposalID
+	}
+	return ""
+}
+
+// observeIdempotency adds an event to the answer of the request that wrote it. The caller holds mu.
+func (m *Model) observeIdempotency(r eventstore.RecordedEvent) {
+	meta, err := ledger.ParseMetadata(r.Metadata)
+	if err != nil || meta.IdempotencyKey == "" {
+		return
+	}
+	key := meta.Principal + "\x00" + meta.IdempotencyKey
+	m.idemMu.Lock()
+	defer m.idemMu.Unlock()
+	rec := m.idem[key]
+	if rec == nil {
+		rec = &idemRecord{hash: meta.RequestHash, w: ledger.Written{Stream: r.StreamID}}
+		m.idem[key] = rec
+	}
+	for _, we := range rec.w.Events {
+		if we.Position == r.Position {
+			return // the ledger already remembered this write
+		}
+	}
+	rec.w.Events = append(rec.w.Events, ledger.WrittenEvent{Type: r.Type, Revision: r.Revision, Position: r.Position})
+	rec.w.Revision, rec.w.Position = r.Revision, r.Position
+}
+
+// Lookup implements ledger.Idempotency.
+func (m *Model) Lookup(principal, key string) (ledger.Written, string, bool) {
+	m.idemMu.Lock()
+	defer m.idemMu.Unlock()
+	rec := m.idem[principal+"\x00"+key]
+	if rec == nil {
+		return ledger.Written{}, "", false
+	}
+	w := rec.w
+	w.Events = slices.Clone(w.Events)
+	return w, rec.hash, true
+}
+
+// Remember implements ledger.Idempotency.
+func (m *Model) Remember(principal, key, hash string, w ledger.Written) {
+	m.idemMu.Lock()
+	defer m.idemMu.Unlock()
+	w.Events = slices.Clone(w.Events)
+	m.idem[principal+"\x00"+key] = &idemRecord{hash: hash, w: w}
+}
+
+// Stats are counters about what the model skipped.
+type Stats struct {
+	// LateBallots were recorded after voting closed; they stay in the log and are never counted.
+	LateBallots int64 `json:"late_ballots"`
+	// UnknownEvents have types this build does not know.
+	UnknownEvents int64 `json:"unknown_events"`
+}
+
+// Stats returns the model's counters.
+func (m *Model) Stats() Stats {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return Stats{LateBallots: m.late, UnknownEvents: m.unknown}
+}

@@ -1,0 +1,206 @@
+package projections
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pbledger/pbledger/domain"
+	"github.com/pbledger/pbledger/domain/outcome"
+	"github.com/pbledger/pbledger/eventstore"
+)
+
+// ProvisionalLotSeed is the lot used for rankings before a district's lot is drawn. The allocation draws and
+// records its own lot, so a provisional ranking may order exact ties differently from the final one.
+const ProvisionalLotSeed = "provisional"
+
+// Ranking is a district's proposals ranked under the cycle's outcome rule.
+type Ranking struct {
+	Cycle        domain.CycleID    `json:"cycle"`
+	District     domain.DistrictID `json:"district"`
+	DistrictName string            `json:"district_name"`
+	Phase        domain.Phase      `json:"phase"`
+	Currency     string            `json:"currency"`
+	Exponent     int               `json:"currency_exponent"`
+	Rule         outcome.Rule      `json:"rule"`
+	Budget       domain.Money      `json:"budget"`
+	// Provisional is true before the district's allocation is recorded: the ranking is what the rule gives
+	// on the ballots counted so far. After allocation the ranking is the recorded outcome.
+	Provisional bool `json:"provisional"`
+	Ballots     int  `json:"ballots"`
+	// Selected is the total the rule funds (provisionally or as recorded).
+	Selected  domain.Money      `json:"selected_total"`
+	Entries   []RankingEntry    `json:"entries"`
+	TieBreaks []domain.TieBreak `json:"tie_breaks,omitempty"`
+	At
+}
+
+// RankingEntry is one proposal in a ranking.
+type RankingEntry struct {
+	// Rank is the proposal's place in the order the rule considered proposals; 0 for proposals that are not
+	// candidates (not yet published, or rejected).
+	Rank       int                   `json:"rank"`
+	ProposalID domain.ProposalID     `json:"proposal_id"`
+	Title      string                `json:"title"`
+	Category   string                `json:"category,omitempty"`
+	Status     domain.ProposalStatus `json:"status"`
+	Withdrawn  bool                  `json:"withdrawn"`
+	Infeasible bool                  `json:"infeasible"`
+	Cost       domain.Money          `json:"cost"`
+	PublicCost domain.Money          `json:"public_cost"`
+	CoFinanced domain.Money          `json:"co_financed"`
+	// Support is the exact support under the vote type ("p/q" when weighted by assessment).
+	Support   string `json:"support"`
+	Votes     int64  `json:"votes"`
+	MeanScore string `json:"mean_score,omitempty"`
+	Scores    int    `json:"scores"`
+	Selected  bool   `json:"selected"`
+	// Funded is what the (provisional or recorded) outcome gives the proposal from the budget.
+	Funded domain.Money `json:"funded"`
+	Reason string       `json:"reason,omitempty"`
+	Detail string       `json:"detail,omitempty"`
+}
+
+// rankCache holds a district's last computed ranking. Computing a provisional ranking runs the outcome
+// rule over every ballot, so while ballots pour in it is recomputed at most every refresh interval (longer
+// when it is slow), and reads say which position they reflect.
+type rankCache struct {
+	mu       sync.Mutex // held while computing
+	version  uint64
+	ranking  Ranking
+	computed time.Time
+	took     time.Duration
+	valid    bool
+}
+
+// minRefresh is the shortest time between two provisional computations of one district's ranking.
+const minRefresh = 250 * time.Millisecond
+
+// DistrictRanking returns a district's ranking reflecting at least position minPos (which the caller has
+// waited for with WaitFor).
+func (m *Model) DistrictRanking(cycle domain.CycleID, district domain.DistrictID, minPos eventstore.Position) (Ranking, error) {
+	m.mu.RLock()
+	_, _, dv, err := m.district(cycle, district)
+	var version uint64
+	if err == nil {
+		version = dv.version
+	}
+	m.mu.RUnlock()
+	if err != nil {
+		return Ranking{}, err
+	}
+	key := districtKey{cycle, district}
+	m.rankMu.Lock()
+	rc := m.ranks[key]
+	if rc == nil {
+		rc = &rankCache{}
+		m.ranks[key] = rc
+	}
+	m.rankMu.Unlock()
+
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.valid && (rc.version == version ||
+		time.Since(rc.computed) < max(minRefresh, 10*rc.took) && rc.ranking.Position >= minPos) {
+		return rc.ranking, nil
+	}
+	start := time.Now()
+	r, v, err := m.computeRanking(cycle, district)
+	if err != nil {
+		return Ranking{}, err
+	}
+	rc.ranking, rc.version, rc.computed, rc.took, rc.valid = r, v, time.Now(), time.Since(start), true
+	return r, nil
+}
+
+// computeRanking builds the ranking: from the recorded allocation, or provisionally by running the rule.
+func (m *Model) computeRanking(cycle domain.CycleID, district domain.DistrictID) (Ranking, uint64, error) {
+	m.mu.RLock()
+	cv, d, dv, err := m.district(cycle, district)
+	if err != nil {
+		m.mu.RUnlock()
+		return Ranking{}, 0, err
+	}
+	st := cv.agg.State()
+	r := Ranking{Cycle: cycle, District: district, DistrictName: d.Name, Phase: st.Phase, Currency: st.Currency,
+		Exponent: st.CurrencyExponent, Rule: st.OutcomeRule, Budget: d.Budget, Ballots: len(dv.ballots), At: m.at0()}
+	version := dv.version
+	entries := make(map[domain.ProposalID]*RankingEntry, len(dv.proposals))
+	proposals := make([]*domain.Proposal, 0, len(dv.proposals))
+	for _, id := range dv.proposals {
+		p := m.proposals[id].agg
+		ps := p.State()
+		infeasible, _ := p.Infeasible()
+		entries[id] = &RankingEntry{ProposalID: id, Title: ps.Title, Category: ps.Category, Status: ps.Status,
+			Withdrawn: ps.Withdrawn, Infeasible: infeasible, Cost: ps.Cost, PublicCost: ps.PublicCost,
+			CoFinanced: ps.Pledged, MeanScore: ps.MeanScore, Scores: len(ps.Scores), Votes: dv.votes[id], Support: "0"}
+		proposals = append(proposals, p)
+	}
+	alloc, allocated := cv.agg.Allocation(district)
+	var in outcome.Input
+	if !allocated {
+		ballots := make([]*domain.Ballot, 0, len(dv.voters))
+		for _, v := range dv.voters {
+			ballots = append(ballots, dv.ballots[v].agg)
+		}
+		in, err = domain.OutcomeInput(cv.agg, district, proposals, ballots, ProvisionalLotSeed)
+	}
+	m.mu.RUnlock()
+	if err != nil {
+		return Ranking{}, 0, err
+	}
+
+	var decisions []domain.ProposalDecision
+	if allocated {
+		decisions, r.TieBreaks, r.Selected = alloc.Decisions, alloc.TieBreaks, alloc.Total
+		for _, w := range alloc.Winners {
+			entries[w.ProposalID].Funded = w.Funded
+		}
+	} else {
+		r.Provisional = true
+		res, err := outcome.Compute(in)
+		if err != nil {
+			return Ranking{}, 0, err
+		}
+		r.Selected = domain.Money(res.TotalCost)
+		for _, w := range res.Winners {
+			entries[domain.ProposalID(w.Project)].Funded = domain.Money(w.Funded)
+		}
+		for _, dc := range res.Decisions {
+			decisions = append(decisions, domain.ProposalDecision{ProposalID: domain.ProposalID(dc.Project), Selected: dc.Selected,
+				Reason: dc.Reason, Detail: dc.Detail, Support: dc.Support, Votes: dc.Votes, Rank: dc.Rank})
+		}
+		for _, tb := range res.TieBreaks {
+			ids := make([]domain.ProposalID, len(tb.Projects))
+			for i, p := range tb.Projects {
+				ids[i] = domain.ProposalID(p)
+			}
+			r.TieBreaks = append(r.TieBreaks, domain.TieBreak{ProposalIDs: ids, By: tb.By, Stage: tb.Stage})
+		}
+	}
+	for _, dc := range decisions {
+		e := entries[dc.ProposalID]
+		if e == nil {
+			continue
+		}
+		e.Rank, e.Selected, e.Reason, e.Detail, e.Support = dc.Rank, dc.Selected, dc.Reason, dc.Detail, dc.Support
+		if allocated {
+			e.Votes = dc.Votes // as counted at allocation
+		}
+	}
+	r.Entries = make([]RankingEntry, 0, len(entries))
+	for _, e := range entries {
+		r.Entries = append(r.Entries, *e)
+	}
+	slices.SortFunc(r.Entries, func(a, b RankingEntry) int {
+		if (a.Rank == 0) != (b.Rank == 0) {
+			if a.Rank == 0 {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(cmp.Compare(a.Rank, b.Rank), cmp.Compare(a.ProposalID, b.ProposalID))
+	})
+	return r, version, nil
+}
