@@ -60,8 +60,10 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, query func(min eve
 	s.writeJSON(w, http.StatusOK, v)
 }
 
-func cycleParam(r *http.Request) domain.CycleID       { return domain.CycleID(chi.URLParam(r, "cycle")) }
-func districtParam(r *http.Request) domain.DistrictID { return domain.DistrictID(chi.URLParam(r, "district")) }
+func cycleParam(r *http.Request) domain.CycleID { return domain.CycleID(chi.URLParam(r, "cycle")) }
+func districtParam(r *http.Request) domain.DistrictID {
+	return domain.DistrictID(chi.URLParam(r, "district"))
+}
 
 // cyclesAnswer is the list of cycles.
 type cyclesAnswer struct {

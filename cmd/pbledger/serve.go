@@ -21,8 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	pbhttp "github.com/pbledger/pbledger/http"
 	"github.com/pbledger/pbledger/eventstore/filestore"
+	pbhttp "github.com/pbledger/pbledger/http"
 	"github.com/pbledger/pbledger/ledger"
 	"github.com/pbledger/pbledger/projections"
 )
