@@ -43,14 +43,15 @@ func Write(w io.Writer, inst *Instance) error {
 		}
 		bw.WriteString(eol)
 	}
+	title := func(t string) { bw.WriteString(t + eol) }
 
-	row(secMeta)
+	title(secMeta)
 	row("key", "value")
 	for _, kv := range inst.Meta {
 		row(kv.Key, kv.Value)
 	}
 
-	row(secProjects)
+	title(secProjects)
 	row(inst.ProjectColumns...)
 	fields := make([]string, 0, len(inst.ProjectColumns))
 	for _, p := range inst.Projects {
@@ -68,7 +69,7 @@ func Write(w io.Writer, inst *Instance) error {
 		row(fields...)
 	}
 
-	row(secVotes)
+	title(secVotes)
 	row(inst.VoteColumns...)
 	fields = make([]string, 0, len(inst.VoteColumns))
 	points := make([]string, 0, 16)
@@ -161,8 +162,8 @@ func checkWritable(inst *Instance) error {
 	}
 	voters := map[string]bool{}
 	for _, v := range inst.Votes {
-		if err := checkID(v.VoterID, "voter_id"); err != nil {
-			return fail("%v", err)
+		if v.VoterID == "" || v.VoterID != strings.TrimSpace(v.VoterID) {
+			return fail("voter_id %q is empty or has surrounding spaces", v.VoterID)
 		}
 		if voters[v.VoterID] {
 			return fail("voter_id %q appears twice", v.VoterID)
@@ -212,6 +213,7 @@ func checkColumns(cols []string, section string, required ...string) error {
 	return nil
 }
 
+// checkID checks a project ID: vote lists separate IDs with ',', so an ID cannot contain one.
 func checkID(id, what string) error {
 	if id == "" || id != strings.TrimSpace(id) || strings.Contains(id, ",") {
 		return fmt.Errorf("%s %q is empty, has surrounding spaces or contains ','", what, id)
