@@ -206,7 +206,7 @@ func TestParseVoteTypes(t *testing.T) {
 func TestParseRefusesMalformedFiles(t *testing.T) {
 	t.Parallel()
 	meta := "META\nkey;value\nbudget;100\nvote_type;approval\nrule;greedy\n" // lines 1–5
-	projects := "PROJECTS\nproject_id;cost\n1;60\n2;50\n"                     // lines 6–9
+	projects := "PROJECTS\nproject_id;cost\n1;60\n2;50\n"                    // lines 6–9
 	tests := []struct {
 		name   string
 		text   string

@@ -177,4 +177,3 @@ func TestEveryFileImportsAndRoundTrips(t *testing.T) {
 		})
 	}
 }
-
