@@ -86,7 +86,9 @@ func translate(err error) error {
 		}
 		return &apiError{code: codePreconditionFailed, message: pe.Error(), current: &cur, cause: err}
 	}
-	if errors.Is(err, ledger.ErrIdempotencyKeyReused) {
+	if errors.Is(err, ledger.ErrIdempotencyKeyReused) || errors.Is(err, eventstore.ErrDuplicateEventID) {
+		// The store refuses event IDs it holds; ours are derived from idempotency keys, so a duplicate
+		// means the key was used before for another request.
 		return &apiError{code: codeIdempotencyReuse, message: "this Idempotency-Key was used for a different request; use a new key", cause: err}
 	}
 	return err
