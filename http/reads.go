@@ -2,7 +2,9 @@ package http
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"fmt"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/pbledger/pbledger/domain"
+	"github.com/pbledger/pbledger/domain/pabulib"
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/projections"
 )
@@ -231,4 +234,53 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) {
 		from = recs[len(recs)-1].Position + 1
 	}
 	bw.Flush()
+}
+
+// getPabulib writes a district's outcome input as a Pabulib file, so anyone can recompute the outcome with
+// independent tools. After allocation the file's input_digest equals the recorded one.
+func (s *Server) getPabulib(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.minPosition(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cycle, district := cycleParam(r), districtParam(r)
+	in, rec, at, err := s.model.DistrictInput(cycle, district)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.model.Cycle(cycle)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	name := string(district)
+	for _, d := range c.Districts {
+		if d.ID == district {
+			name = d.Name
+		}
+	}
+	meta := []pabulib.KV{
+		{Key: "description", Value: c.Name + ", " + name},
+		{Key: "unit", Value: c.Name},
+		{Key: "district", Value: name},
+		{Key: "instance", Value: string(cycle) + "/" + string(district)},
+		{Key: "currency", Value: c.Currency},
+		{Key: "currency_exponent", Value: strconv.Itoa(c.CurrencyExponent)},
+		{Key: "log_position", Value: strconv.FormatUint(uint64(at.Position), 10)},
+	}
+	if rec != nil {
+		meta = append(meta, pabulib.KV{Key: "recorded_input_digest", Value: rec.InputDigest})
+	} else {
+		meta = append(meta, pabulib.KV{Key: "comment", Value: "provisional: voting or assessment is not over; the lot is not drawn yet"})
+	}
+	var buf bytes.Buffer
+	if err := pabulib.Write(&buf, pabulib.FromInput(in, meta)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", string(cycle)+"_"+string(district)+".pb"))
+	w.Header().Set("X-Pbledger-Position", strconv.FormatUint(uint64(at.Position), 10))
+	w.Write(buf.Bytes())
 }

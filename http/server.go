@@ -104,6 +104,7 @@ func NewServer(cfg Config) *Server {
 		r.Get("/cycles/{cycle}/districts/{district}/ranking", s.getRanking)
 		r.Get("/cycles/{cycle}/districts/{district}/balance", s.getBalance)
 		r.Get("/cycles/{cycle}/districts/{district}/outcome", s.getOutcome)
+		r.Get("/cycles/{cycle}/districts/{district}/pabulib", s.getPabulib)
 		r.Get("/proposals/{proposal}", s.getProposal)
 		r.Get("/events", s.getEvents)
 		// Writes: one POST per domain command.

@@ -27,7 +27,7 @@ type pages struct {
 
 func newPages() *pages {
 	funcs := template.FuncMap{
-		"money":  formatMoney,
+		"money":  FormatMoney,
 		"phase":  func(p domain.Phase) string { return strings.ToUpper(string(p[:1])) + string(p[1:]) },
 		"inc":    func(i int) int { return i + 1 },
 		"reason": reasonText,
@@ -53,9 +53,9 @@ func (p *pages) routes(r chi.Router, s *Server) {
 	r.Get("/proposals/{proposal}", s.pageProposal)
 }
 
-// formatMoney writes minor units as a decimal amount with thousands separators: 50000000 with exponent 2 and
+// FormatMoney writes minor units as a decimal amount with thousands separators: 50000000 with exponent 2 and
 // "KZT" is "500,000.00 KZT". Integer arithmetic only.
-func formatMoney(amount domain.Money, exponent int, currency string) string {
+func FormatMoney(amount domain.Money, exponent int, currency string) string {
 	neg := amount < 0
 	if neg {
 		amount = -amount

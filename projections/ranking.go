@@ -204,3 +204,31 @@ func (m *Model) computeRanking(cycle domain.CycleID, district domain.DistrictID)
 	})
 	return r, version, nil
 }
+
+// DistrictInput returns the input of a district's outcome rule as the model has it, and the recorded
+// allocation if there is one. After allocation the input is the one the allocation counted (proposals,
+// pledges and assessments are frozen by then and late ballots are never counted), with the recorded lot
+// seed, so its digest equals the recorded input digest; before allocation it is the provisional input.
+func (m *Model) DistrictInput(cycle domain.CycleID, district domain.DistrictID) (outcome.Input, *domain.AllocationRecorded, At, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	cv, _, dv, err := m.district(cycle, district)
+	if err != nil {
+		return outcome.Input{}, nil, At{}, err
+	}
+	proposals := make([]*domain.Proposal, 0, len(dv.proposals))
+	for _, id := range dv.proposals {
+		proposals = append(proposals, m.proposals[id].agg)
+	}
+	ballots := make([]*domain.Ballot, 0, len(dv.voters))
+	for _, v := range dv.voters {
+		ballots = append(ballots, dv.ballots[v].agg)
+	}
+	seed := ProvisionalLotSeed
+	var rec *domain.AllocationRecorded
+	if a, ok := cv.agg.Allocation(district); ok {
+		rec, seed = &a, a.LotSeed
+	}
+	in, err := domain.OutcomeInput(cv.agg, district, proposals, ballots, seed)
+	return in, rec, m.at0(), err
+}

@@ -21,7 +21,11 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the server on the embedded store", runServe},
+		{"import", "import Pabulib files as cycles (no server needed)", runImport},
+		{"replay", "print rankings and balances as they stood at a position or time", runReplay},
+		{"rebuild", "rebuild the read model's checkpoint from the whole log", runRebuild},
 		{"outcome", "compute a Pabulib file's outcome offline", runOutcome},
+		{"token", "make a bearer token and its tokens-file entry", runToken},
 	}
 }
 

@@ -1,0 +1,343 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pbledger/pbledger/domain"
+	"github.com/pbledger/pbledger/domain/outcome"
+	"github.com/pbledger/pbledger/domain/pabulib"
+	"github.com/pbledger/pbledger/eventstore"
+	"github.com/pbledger/pbledger/eventstore/filestore"
+	pbhttp "github.com/pbledger/pbledger/http"
+	"github.com/pbledger/pbledger/ledger"
+	"github.com/pbledger/pbledger/projections"
+)
+
+// openStore opens the data directory's log for a tool; the server must not be running on it.
+func openStore(ctx context.Context, dataDir string, stderr io.Writer) (*filestore.Store, error) {
+	dir := filepath.Join(dataDir, logDir)
+	if _, err := os.Stat(dataDir); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dataDir, err)
+	}
+	s, err := filestore.Open(ctx, dir, filestore.Options{Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if errors.Is(err, filestore.ErrLocked) {
+		return nil, fmt.Errorf("%w (stop the server first, or work on a copy of the data directory)", err)
+	}
+	return s, err
+}
+
+// ---- import ----
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data", "./data", "data directory")
+	rule := fs.String("rule", "", "outcome rule for the imported cycles (default: each file's META rule)")
+	noAllocate := fs.Bool("no-allocate", false, "stop in the allocation phase instead of recording the outcome")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: pbledger import --data DIR [--rule RULE] [--no-allocate] FILE.pb...")
+		fmt.Fprintln(stderr, "Imports each Pabulib file as a cycle named after the file, with one district, its proposals and ballots.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errors.New("no files to import")
+	}
+	if *rule != "" && !outcome.RuleName(*rule).Known() {
+		return fmt.Errorf("unknown rule %q (known: %v)", *rule, outcome.Rules())
+	}
+	// Parse everything first, so a malformed file stops the import before anything is written.
+	type file struct {
+		path string
+		imp  *pabulib.Import
+	}
+	var files []file
+	for _, path := range fs.Args() {
+		imp, err := parseForImport(path, outcome.RuleName(*rule))
+		if err != nil {
+			return err
+		}
+		files = append(files, file{path, imp})
+	}
+	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, *dataDir, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := ledger.New(store, nil, ledger.Metrics{})
+	for _, f := range files {
+		start := time.Now()
+		req := ledger.Request{Principal: "import", Role: "system", RequestID: "import:" + filepath.Base(f.path)}
+		w, err := ImportCycle(ctx, svc, req, f.imp, !*noAllocate)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.path, err)
+		}
+		fmt.Fprintf(stdout, "%s: cycle %s, %d proposals, %d ballots, up to position %d (%s)\n", f.path, f.imp.Cycle.CycleID,
+			len(f.imp.Proposals), len(f.imp.Ballots), w.Position, time.Since(start).Round(time.Millisecond))
+		for _, n := range f.imp.Notes {
+			fmt.Fprintf(stdout, "  note: %s\n", n)
+		}
+	}
+	return nil
+}
+
+func parseForImport(path string, rule outcome.RuleName) (*pabulib.Import, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	inst, err := pabulib.Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	id := domain.CycleID(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
+	if err := id.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: the file name does not make a cycle ID: %w", path, err)
+	}
+	imp, err := pabulib.ToImport(inst, id, rule)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return imp, nil
+}
+
+// ImportCycle runs an import's commands through the ledger: open, submit and publish every proposal, vote,
+// and (if allocate) record the outcome. Ballots are cast by 32 workers at once, as a portal would.
+func ImportCycle(ctx context.Context, svc *ledger.Service, req ledger.Request, imp *pabulib.Import, allocate bool) (ledger.Written, error) {
+	id := imp.Cycle.CycleID
+	w, err := svc.OpenCycle(ctx, req, imp.Cycle)
+	if err != nil {
+		return w, err
+	}
+	for _, p := range imp.Proposals {
+		if _, err := svc.SubmitProposal(ctx, req, p); err != nil {
+			return w, fmt.Errorf("project %s: %w", p.ExternalRef, err)
+		}
+		if _, err := svc.PublishProposal(ctx, req, domain.PublishProposal{ProposalID: p.ProposalID, Moderator: "import"}); err != nil {
+			return w, fmt.Errorf("project %s: %w", p.ExternalRef, err)
+		}
+	}
+	if w, err = svc.AdvancePhase(ctx, req, domain.AdvancePhase{CycleID: id, To: domain.PhaseVoting}); err != nil {
+		return w, err
+	}
+	var wg sync.WaitGroup
+	var once sync.Once
+	var firstErr error
+	next := make(chan domain.CastBallot)
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range next {
+				if _, err := svc.CastBallot(ctx, req, b); err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("ballot of voter %s: %w", b.Voter, err) })
+				}
+			}
+		}()
+	}
+	for _, b := range imp.Ballots {
+		next <- b
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return w, firstErr
+	}
+	if w, err = svc.AdvancePhase(ctx, req, domain.AdvancePhase{CycleID: id, To: domain.PhaseAllocation}); err != nil {
+		return w, err
+	}
+	if !allocate {
+		return w, nil
+	}
+	return svc.Allocate(ctx, req, id, imp.Cycle.Districts[0].ID)
+}
+
+// ---- replay and rebuild ----
+
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data", "./data", "data directory")
+	until := fs.String("until", "", "a log position, or a time (RFC 3339, e.g. 2026-06-30T18:00:00Z): replay the events up to it")
+	asJSON := fs.Bool("json", false, "print JSON instead of tables")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *until == "" {
+		return errors.New("--until POSITION|TIME is required")
+	}
+	pos, at := eventstore.Position(^uint64(0)), time.Time{}
+	if n, err := strconv.ParseUint(*until, 10, 64); err == nil {
+		pos = eventstore.Position(n)
+	} else if t, err := time.Parse(time.RFC3339Nano, *until); err == nil {
+		at = t
+	} else {
+		return fmt.Errorf("--until %q is neither a position nor an RFC 3339 time", *until)
+	}
+	store, err := openStore(ctx, *dataDir, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	m := projections.NewModel()
+	if err := projections.CatchUp(ctx, store, m, pos, at); err != nil {
+		return err
+	}
+	return printState(stdout, m, *asJSON)
+}
+
+// printState prints every cycle's rankings and balances as the model has them.
+func printState(w io.Writer, m *projections.Model, asJSON bool) error {
+	cycles, at := m.Cycles()
+	type district struct {
+		Ranking projections.Ranking `json:"ranking"`
+		Balance projections.Balance `json:"balance"`
+	}
+	type cycle struct {
+		ID        domain.CycleID      `json:"id"`
+		Phase     domain.Phase        `json:"phase"`
+		Districts []district          `json:"districts"`
+		Totals    projections.Balance `json:"totals"`
+	}
+	var out struct {
+		Position eventstore.Position `json:"position"`
+		Recorded time.Time           `json:"recorded"`
+		Cycles   []cycle             `json:"cycles"`
+	}
+	out.Position, out.Recorded = at.Position, at.Recorded
+	for _, c := range cycles {
+		d, err := m.Cycle(c.ID)
+		if err != nil {
+			return err
+		}
+		cy := cycle{ID: c.ID, Phase: d.Phase, Totals: d.Totals}
+		for _, dv := range d.DistrictViews {
+			rk, err := m.DistrictRanking(c.ID, dv.ID, 0)
+			if err != nil {
+				return err
+			}
+			cy.Districts = append(cy.Districts, district{Ranking: rk, Balance: dv.Balance})
+		}
+		out.Cycles = append(out.Cycles, cy)
+	}
+	if asJSON {
+		return writeJSONTo(w, out)
+	}
+	fmt.Fprintf(w, "As of log position %d (recorded %s)\n", out.Position, out.Recorded.Format(time.RFC3339))
+	for _, c := range out.Cycles {
+		d, _ := m.Cycle(c.ID)
+		money := func(v domain.Money) string { return pbhttp.FormatMoney(v, d.CurrencyExponent, d.Currency) }
+		fmt.Fprintf(w, "\n== %s (%s), phase %s\n", c.ID, d.Name, c.Phase)
+		for _, dist := range c.Districts {
+			rk, b := dist.Ranking, dist.Balance
+			kind := "recorded outcome"
+			if rk.Provisional {
+				kind = "provisional ranking"
+			}
+			fmt.Fprintf(w, "\n-- %s: %s under %s, %d ballots\n", rk.DistrictName, kind, rk.Rule.Name, rk.Ballots)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "rank\tproposal\tvotes\tsupport\tcost\tfunded\tresult\t")
+			for _, e := range rk.Entries {
+				rank := "-"
+				if e.Rank > 0 {
+					rank = strconv.Itoa(e.Rank)
+				}
+				result := e.Reason
+				if e.Reason == "" {
+					result = string(e.Status)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", rank, e.ProposalID, e.Votes, e.Support, money(e.PublicCost), money(e.Funded), result)
+			}
+			tw.Flush()
+			fmt.Fprintf(w, "   budget %s, allocated %s, co-financed %s, spent %s, remaining %s\n",
+				money(b.Budget), money(b.Allocated), money(b.CoFinanced), money(b.Spent), money(b.Remaining))
+		}
+		t := c.Totals
+		fmt.Fprintf(w, "\n   citywide: budget %s, allocated %s, co-financed %s, spent %s, remaining %s (%d of %d districts allocated)\n",
+			money(t.Budget), money(t.Allocated), money(t.CoFinanced), money(t.Spent), money(t.Remaining), t.DistrictsAllocated, t.DistrictsTotal)
+	}
+	return nil
+}
+
+func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rebuild", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data", "./data", "data directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, *dataDir, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	start := time.Now()
+	m := projections.NewModel()
+	if err := projections.CatchUp(ctx, store, m, eventstore.Position(^uint64(0)), time.Time{}); err != nil {
+		return err
+	}
+	took := time.Since(start)
+	pos, _ := m.Position()
+	path := filepath.Join(*dataDir, checkpointFile)
+	if err := projections.WriteCheckpoint(m, path); err != nil {
+		return err
+	}
+	rate := 0.0
+	if took > 0 {
+		rate = float64(pos) / took.Seconds()
+	}
+	fmt.Fprintf(stdout, "rebuilt the read model from %d events in %s (%.0f events/s); checkpoint %s\n", pos, took.Round(time.Millisecond), rate, path)
+	return nil
+}
+
+// ---- token ----
+
+func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("name", "", "the principal's name, written into every event it records (e.g. almaty-portal)")
+	role := fs.String("role", "", "gateway, moderator, assessor or admin")
+	assessor := fs.String("assessor", "", "for an assessor token: the assessor ID it acts as")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := domain.OfficialID(*name).Validate(); err != nil {
+		return fmt.Errorf("--name: %w", err)
+	}
+	token, entry, err := pbhttp.NewToken(*name, pbhttp.Role(*role), *assessor)
+	if err != nil {
+		return err
+	}
+	if _, err := pbhttp.ParseTokens(strings.NewReader(`{"tokens":[` + entry + `]}`)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "token (give it to %s; it is not stored anywhere): %s\n", *name, token)
+	fmt.Fprintf(stdout, "add this entry to the tokens file's \"tokens\" list:\n%s\n", entry)
+	return nil
+}
+
+func writeJSONTo(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
