@@ -26,6 +26,7 @@ func commands() []command {
 		{"rebuild", "rebuild the read model's checkpoint from the whole log", runRebuild},
 		{"outcome", "compute a Pabulib file's outcome offline", runOutcome},
 		{"token", "make a bearer token and its tokens-file entry", runToken},
+		{"load", "load-test a running server with a Pabulib file's ballots", runLoad},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ const (
 type server struct {
 	dataDir, addr, tokensPath, secretPath string
 	demo                                  bool
+	cpuProfile                            string
 	drain                                 time.Duration
 	log                                   *slog.Logger
 
@@ -58,6 +60,7 @@ func (m *server) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.secretPath, "voter-secret", "", "file holding the voter-key secret (default DATA/"+secretFile+", created if missing)")
 	fs.BoolVar(&m.demo, "demo", false, "on an empty data directory, load the Almaty demo cycles and write demo tokens")
 	fs.DurationVar(&m.drain, "drain", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	fs.StringVar(&m.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,6 +82,19 @@ func (m *server) ParseFlags(args []string, stderr io.Writer) error {
 func (m *server) Run(ctx context.Context) (err error) {
 	if m.log == nil {
 		m.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if m.cpuProfile != "" {
+		f, err := os.Create(m.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
