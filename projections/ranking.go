@@ -2,6 +2,7 @@ package projections
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"sync"
 	"time"
@@ -72,6 +73,7 @@ type rankCache struct {
 	computed time.Time
 	took     time.Duration
 	valid    bool
+	json     []byte // ranking encoded, made on the first request for it
 }
 
 // minRefresh is the shortest time between two provisional computations of one district's ranking.
@@ -80,6 +82,34 @@ const minRefresh = 250 * time.Millisecond
 // DistrictRanking returns a district's ranking reflecting at least position minPos (which the caller has
 // waited for with WaitFor).
 func (m *Model) DistrictRanking(cycle domain.CycleID, district domain.DistrictID, minPos eventstore.Position) (Ranking, error) {
+	rc, err := m.ranking(cycle, district, minPos)
+	if err != nil {
+		return Ranking{}, err
+	}
+	defer rc.mu.Unlock()
+	return rc.ranking, nil
+}
+
+// DistrictRankingJSON is DistrictRanking encoded as JSON (with a trailing newline). The encoding is cached
+// with the ranking, so a read of an unchanged ranking costs no encoding.
+func (m *Model) DistrictRankingJSON(cycle domain.CycleID, district domain.DistrictID, minPos eventstore.Position) ([]byte, eventstore.Position, error) {
+	rc, err := m.ranking(cycle, district, minPos)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rc.mu.Unlock()
+	if rc.json == nil {
+		b, err := json.Marshal(rc.ranking)
+		if err != nil {
+			return nil, 0, err
+		}
+		rc.json = append(b, '\n')
+	}
+	return rc.json, rc.ranking.Position, nil
+}
+
+// ranking returns the district's cache entry, up to date as DistrictRanking promises, with its mutex held.
+func (m *Model) ranking(cycle domain.CycleID, district domain.DistrictID, minPos eventstore.Position) (*rankCache, error) {
 	m.mu.RLock()
 	_, _, dv, err := m.district(cycle, district)
 	var version uint64
@@ -88,7 +118,7 @@ func (m *Model) DistrictRanking(cycle domain.CycleID, district domain.DistrictID
 	}
 	m.mu.RUnlock()
 	if err != nil {
-		return Ranking{}, err
+		return nil, err
 	}
 	key := districtKey{cycle, district}
 	m.rankMu.Lock()
@@ -100,18 +130,18 @@ func (m *Model) DistrictRanking(cycle domain.CycleID, district domain.DistrictID
 	m.rankMu.Unlock()
 
 	rc.mu.Lock()
-	defer rc.mu.Unlock()
 	if rc.valid && (rc.version == version ||
 		time.Since(rc.computed) < max(minRefresh, 10*rc.took) && rc.ranking.Position >= minPos) {
-		return rc.ranking, nil
+		return rc, nil
 	}
 	start := time.Now()
 	r, v, err := m.computeRanking(cycle, district)
 	if err != nil {
-		return Ranking{}, err
+		rc.mu.Unlock()
+		return nil, err
 	}
-	rc.ranking, rc.version, rc.computed, rc.took, rc.valid = r, v, time.Now(), time.Since(start), true
-	return r, nil
+	rc.ranking, rc.version, rc.computed, rc.took, rc.valid, rc.json = r, v, time.Now(), time.Since(start), true, nil
+	return rc, nil
 }
 
 // computeRanking builds the ranking: from the recorded allocation, or provisionally by running the rule.

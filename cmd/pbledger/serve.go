@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -98,6 +100,10 @@ func (m *server) Run(ctx context.Context) (err error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	promauto.With(reg).NewGaugeVec(prometheus.GaugeOpts{
+		Name: "pbledger_build_info",
+		Help: "Always 1; the labels say which build is running.",
+	}, []string{"version", "goversion"}).WithLabelValues(buildVersion(), runtime.Version()).Set(1)
 	commitMetrics := newCommitMetrics(reg)
 
 	m.store, err = filestore.Open(ctx, filepath.Join(m.dataDir, logDir), filestore.Options{Logger: m.log, OnCommit: commitMetrics})
@@ -269,4 +275,20 @@ func writeDemoTokens(dataDir, tokensPath string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dataDir, demoTokensFile), []byte("# Demo bearer tokens (Authorization: Bearer <token>). Not for production.\n"+strings.Join(plain, "\n")+"\n"), 0o600)
+}
+
+// buildVersion is the main module's version as the Go toolchain recorded it ("(devel)" for a local build),
+// with the VCS revision when the build recorded one.
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += "+" + s.Value[:12]
+		}
+	}
+	return v
 }
