@@ -465,8 +465,14 @@ func Decode(eventType string, data []byte) (Event, error) {
 	case EventMilestoneReported:
 		return decodeAs[MilestoneReported](eventType, data)
 	case EventBallotCast:
+		if b, ok := decodeBallotFast(data); ok {
+			return BallotCast(b), nil
+		}
 		return decodeAs[BallotCast](eventType, data)
 	case EventBallotReplaced:
+		if b, ok := decodeBallotFast(data); ok {
+			return BallotReplaced(b), nil
+		}
 		return decodeAs[BallotReplaced](eventType, data)
 	}
 	return nil, internalf(ErrUnknownEventType, "decode: unknown event type %q", eventType)

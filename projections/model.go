@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/ledger"
@@ -26,14 +28,16 @@ import (
 type Model struct {
 	mu        sync.RWMutex
 	pos       eventstore.Position
-	lastID    string    // ID of the event at pos, to check a checkpoint belongs to the log
+	lastID    uuid.UUID // ID of the event at pos, to check a checkpoint belongs to the log
 	at        time.Time // when the event at pos was recorded
 	cycles    map[domain.CycleID]*cycleView
 	cycleIDs  []domain.CycleID // in the order opened
 	proposals map[domain.ProposalID]*proposalView
 	late      int64 // ballots recorded after voting closed: kept in the log, never counted
 	unknown   int64 // events of types this build does not know
-	changed   chan struct{}
+
+	waitMu  sync.Mutex    // guards changed; taken before mu when both are
+	changed chan struct{} // closed when pos moves; nil until someone waits
 
 	idemMu sync.Mutex
 	idem   map[string]*idemRecord
@@ -99,7 +103,6 @@ func NewModel() *Model {
 	return &Model{
 		cycles:    make(map[domain.CycleID]*cycleView),
 		proposals: make(map[domain.ProposalID]*proposalView),
-		changed:   make(chan struct{}),
 		idem:      make(map[string]*idemRecord),
 		ranks:     make(map[districtKey]*rankCache),
 	}
@@ -116,12 +119,19 @@ func (m *Model) Position() (eventstore.Position, time.Time) {
 // ctx's error if that comes first.
 func (m *Model) WaitFor(ctx context.Context, p eventstore.Position) error {
 	for {
+		m.waitMu.Lock()
 		m.mu.RLock()
-		pos, ch := m.pos, m.changed
+		pos := m.pos
 		m.mu.RUnlock()
 		if pos >= p {
+			m.waitMu.Unlock()
 			return nil
 		}
+		if m.changed == nil {
+			m.changed = make(chan struct{})
+		}
+		ch := m.changed
+		m.waitMu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
@@ -130,22 +140,66 @@ func (m *Model) WaitFor(ctx context.Context, p eventstore.Position) error {
 	}
 }
 
+// Decoded is an event decoded for the model. Decoding is the costly part of applying an event and needs no
+// lock, so catch-up decodes on one goroutine while another applies.
+type Decoded struct {
+	rec   eventstore.RecordedEvent
+	ev    domain.Event // nil for types this build does not know
+	meta  ledger.Metadata
+	haveM bool
+	err   error
+}
+
+// Decode decodes a recorded event for ApplyDecoded.
+func Decode(r eventstore.RecordedEvent) Decoded {
+	d := Decoded{rec: r}
+	if !knownTypes[r.Type] {
+		return d
+	}
+	d.ev, d.err = domain.Decode(r.Type, r.Data)
+	// Metadata matters for proposals' history and for idempotency keys; ballots without a key skip it.
+	if d.err == nil && (!isBallot(r.Type) || bytes.Contains(r.Metadata, []byte(`"idempotency_key"`))) {
+		d.meta, _ = ledger.ParseMetadata(r.Metadata)
+		d.haveM = true
+	}
+	return d
+}
+
+func isBallot(t string) bool { return t == domain.EventBallotCast || t == domain.EventBallotReplaced }
+
 // Apply applies one event. Events must come in global order, each once. Events of types this build does not
 // know are counted and skipped (another application may share the log); an event of a known type that does
 // not decode, or that breaks an aggregate's history, is an error: the model stops there.
-func (m *Model) Apply(r eventstore.RecordedEvent) error {
+func (m *Model) Apply(r eventstore.RecordedEvent) error { return m.ApplyDecoded(Decode(r)) }
+
+// ApplyDecoded is Apply for an event decoded with Decode.
+func (m *Model) ApplyDecoded(d Decoded) error {
+	r := &d.rec
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if r.Position <= m.pos {
 		return fmt.Errorf("projections: event at position %d applied after position %d", r.Position, m.pos)
 	}
-	if err := m.apply(r); err != nil {
-		return fmt.Errorf("projections: position %d (%s %s): %w", r.Position, r.StreamID, r.Type, err)
+	if d.err == nil {
+		d.err = m.apply(d)
 	}
-	m.pos, m.at, m.lastID = r.Position, r.Recorded, r.ID.String()
-	close(m.changed)
-	m.changed = make(chan struct{})
+	if d.err != nil {
+		return fmt.Errorf("projections: position %d (%s %s): %w", r.Position, r.StreamID, r.Type, d.err)
+	}
+	m.pos, m.at, m.lastID = r.Position, r.Recorded, r.ID
+	m.notify()
 	return nil
+}
+
+// notify wakes WaitFor callers. The channel is made only when someone waits, so applying costs nothing
+// when nobody does.
+func (m *Model) notify() {
+	m.waitMu.Lock()
+	if m.changed != nil {
+		close(m.changed)
+		m.changed = nil
+	}
+	m.waitMu.Unlock()
 }
 
 var knownTypes = func() map[string]bool {
@@ -156,19 +210,16 @@ var knownTypes = func() map[string]bool {
 	return m
 }()
 
-func (m *Model) apply(r eventstore.RecordedEvent) error {
-	if !knownTypes[r.Type] {
+func (m *Model) apply(d Decoded) error {
+	r := d.rec
+	if d.ev == nil {
 		m.unknown++
 		return nil
 	}
-	e, err := domain.Decode(r.Type, r.Data)
-	if err != nil {
-		return err
+	if d.haveM && d.meta.IdempotencyKey != "" {
+		m.observeIdempotency(r, d.meta)
 	}
-	if bytes.Contains(r.Metadata, []byte(`"idempotency_key"`)) {
-		m.observeIdempotency(r)
-	}
-	switch e := e.(type) {
+	switch e := d.ev.(type) {
 	case domain.CycleOpened:
 		if m.cycles[e.CycleID] != nil {
 			return fmt.Errorf("cycle %q opened twice", e.CycleID)
@@ -205,7 +256,7 @@ func (m *Model) apply(r eventstore.RecordedEvent) error {
 	case domain.BallotCast, domain.BallotReplaced:
 		return m.applyBallot(e, r)
 	default:
-		return m.applyProposal(e, r)
+		return m.applyProposal(e, r, d.meta)
 	}
 	return nil
 }
@@ -228,11 +279,12 @@ func (m *Model) applyBallot(e domain.Event, r eventstore.RecordedEvent) error {
 	var cycle domain.CycleID
 	var district domain.DistrictID
 	var voter domain.VoterKey
+	var choices []domain.BallotChoice
 	switch e := e.(type) {
 	case domain.BallotCast:
-		cycle, district, voter = e.CycleID, e.DistrictID, e.Voter
+		cycle, district, voter, choices = e.CycleID, e.DistrictID, e.Voter, e.Choices
 	case domain.BallotReplaced:
-		cycle, district, voter = e.CycleID, e.DistrictID, e.Voter
+		cycle, district, voter, choices = e.CycleID, e.DistrictID, e.Voter, e.Choices
 	}
 	cv := m.cycles[cycle]
 	if cv == nil {
@@ -252,14 +304,15 @@ func (m *Model) applyBallot(e domain.Event, r eventstore.RecordedEvent) error {
 		bv = &ballotView{agg: &domain.Ballot{}}
 		dv.ballots[voter] = bv
 		dv.voters = append(dv.voters, voter)
-	}
-	for _, ch := range bv.agg.Choices() {
-		dv.votes[ch.ProposalID]--
+	} else {
+		for _, ch := range bv.agg.Choices() {
+			dv.votes[ch.ProposalID]--
+		}
 	}
 	if err := bv.agg.Load(e); err != nil {
 		return err
 	}
-	for _, ch := range bv.agg.Choices() {
+	for _, ch := range choices {
 		dv.votes[ch.ProposalID]++
 	}
 	bv.version++
@@ -267,7 +320,7 @@ func (m *Model) applyBallot(e domain.Event, r eventstore.RecordedEvent) error {
 	return nil
 }
 
-func (m *Model) applyProposal(e domain.Event, r eventstore.RecordedEvent) error {
+func (m *Model) applyProposal(e domain.Event, r eventstore.RecordedEvent, meta ledger.Metadata) error {
 	pv := m.proposals[proposalOf(e)]
 	if sub, ok := e.(domain.ProposalSubmitted); ok {
 		if pv != nil {
@@ -289,7 +342,6 @@ func (m *Model) applyProposal(e domain.Event, r eventstore.RecordedEvent) error 
 		return err
 	}
 	pv.version++
-	meta, _ := ledger.ParseMetadata(r.Metadata)
 	pv.history = append(pv.history, HistoryEntry{
 		Position: r.Position, Revision: r.Revision, Type: r.Type, Recorded: r.Recorded,
 		Principal: meta.Principal, Role: meta.Role, Command: meta.Command, RequestID: meta.RequestID,
@@ -331,11 +383,7 @@ func proposalOf(e domain.Event) domain.ProposalID {
 }
 
 // observeIdempotency adds an event to the answer of the request that wrote it. The caller holds mu.
-func (m *Model) observeIdempotency(r eventstore.RecordedEvent) {
-	meta, err := ledger.ParseMetadata(r.Metadata)
-	if err != nil || meta.IdempotencyKey == "" {
-		return
-	}
+func (m *Model) observeIdempotency(r eventstore.RecordedEvent, meta ledger.Metadata) {
 	key := meta.Principal + "\x00" + meta.IdempotencyKey
 	m.idemMu.Lock()
 	defer m.idemMu.Unlock()

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/ledger"
@@ -56,13 +58,22 @@ func (r *Runner) Run(ctx context.Context, caughtUp func()) error {
 			return err
 		}
 	}
+	// The bulk of the log goes through the two-goroutine pipeline; the subscription then delivers what came
+	// after, and everything new.
+	began := time.Now()
+	first, _ := r.Model.Position()
+	if err := CatchUp(ctx, r.Store, r.Model, eventstore.Position(^uint64(0)), time.Time{}); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	start, _ := r.Model.Position()
 	sub, err := r.Store.SubscribeAll(ctx, start)
 	if err != nil {
 		return fmt.Errorf("projections: subscribe after %d: %w", start, err)
 	}
 	defer sub.Close()
-	began := time.Now()
 	applied, sinceCheckpoint, lastCheckpoint := 0, 0, time.Now()
 	for {
 		msg, err := sub.Next(ctx)
@@ -80,7 +91,7 @@ func (r *Runner) Run(ctx context.Context, caughtUp func()) error {
 		if msg.CaughtUp {
 			pos, _ := r.Model.Position()
 			took := time.Since(began)
-			log.Info("projections caught up", "position", pos, "applied", applied, "took", took.Round(time.Millisecond))
+			log.Info("projections caught up", "position", pos, "applied", pos-first, "took", took.Round(time.Millisecond))
 			if caughtUp != nil {
 				caughtUp()
 				caughtUp = nil
@@ -101,34 +112,67 @@ func (r *Runner) Run(ctx context.Context, caughtUp func()) error {
 	}
 }
 
-// CatchUp applies everything in the log up to its head now, with no checkpoint. Tools use it.
+// CatchUp applies the log from the model's position up to position until (or the last event recorded at or
+// before untilTime, if that is not zero), or to the head. One goroutine reads and decodes while this one
+// applies, so a rebuild uses two cores.
 func CatchUp(ctx context.Context, store eventstore.Store, m *Model, until eventstore.Position, untilTime time.Time) error {
 	from, _ := m.Position()
-	for from++; ; {
-		recs, err := store.ReadAll(ctx, from, 4096)
-		if err != nil {
-			return fmt.Errorf("projections: read from %d: %w", from, err)
-		}
-		if len(recs) == 0 {
-			return nil
-		}
-		for _, rec := range recs {
-			if rec.Position > until || !untilTime.IsZero() && rec.Recorded.After(untilTime) {
-				return nil
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type batch struct {
+		events []Decoded
+		err    error
+	}
+	batches := make(chan batch, 4)
+	go func() {
+		defer close(batches)
+		for from++; ; {
+			recs, err := store.ReadAll(ctx, from, 1024)
+			if err != nil {
+				batches <- batch{err: fmt.Errorf("projections: read from %d: %w", from, err)}
+				return
 			}
-			if err := m.Apply(rec); err != nil {
+			if len(recs) == 0 {
+				return
+			}
+			out := make([]Decoded, 0, len(recs))
+			stop := false
+			for _, rec := range recs {
+				if rec.Position > until || !untilTime.IsZero() && rec.Recorded.After(untilTime) {
+					stop = true
+					break
+				}
+				out = append(out, Decode(rec))
+			}
+			select {
+			case batches <- batch{events: out}:
+			case <-ctx.Done():
+				return
+			}
+			if stop {
+				return
+			}
+			from = recs[len(recs)-1].Position + 1
+		}
+	}()
+	for b := range batches {
+		if b.err != nil {
+			return b.err
+		}
+		for _, d := range b.events {
+			if err := m.ApplyDecoded(d); err != nil {
 				return err
 			}
 		}
-		from = recs[len(recs)-1].Position + 1
 	}
+	return ctx.Err()
 }
 
 // checkpoint is the persisted model.
 type checkpoint struct {
 	Format    int
 	Position  eventstore.Position
-	LastID    string
+	LastID    uuid.UUID
 	At        time.Time
 	Cycles    []cycleSnap
 	Proposals []proposalSnap
@@ -258,8 +302,7 @@ func (m *Model) restore(cp checkpoint) error {
 		m.idem[is.Key] = &idemRecord{hash: is.Hash, w: is.W}
 	}
 	m.idemMu.Unlock()
-	close(m.changed)
-	m.changed = make(chan struct{})
+	m.notify()
 	return nil
 }
 
@@ -331,7 +374,7 @@ func (r *Runner) loadCheckpoint(ctx context.Context, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("projections: check checkpoint against the log: %w", err)
 		}
-		if len(recs) == 0 || recs[0].Position != cp.Position || recs[0].ID.String() != cp.LastID {
+		if len(recs) == 0 || recs[0].Position != cp.Position || recs[0].ID != cp.LastID {
 			log.Warn("projections: checkpoint does not match the log; rebuilding from the log", "file", r.CheckpointPath, "position", cp.Position)
 			return nil
 		}
