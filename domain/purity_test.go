@@ -48,3 +48,36 @@ func TestDomainIsPure(t *testing.T) {
 		}
 	}
 }
+
+// TestDomainSubpackagesImportNoAdapter keeps domain/outcome and domain/pabulib on the inside of the
+// architecture too: they may import the domain and the standard library, never the store, the ledger, the
+// projections, HTTP or metrics (dependencies point inward: cmd → http → projections → ledger → domain).
+func TestDomainSubpackagesImportNoAdapter(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("*", "*.go"))
+	mustOK(t, err)
+	if len(files) == 0 {
+		t.Fatal("found no subpackage files")
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
+		mustOK(t, err)
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			inProject := strings.HasPrefix(path, "github.com/pbledger/pbledger/")
+			if inProject && !strings.HasPrefix(path, "github.com/pbledger/pbledger/domain") {
+				t.Errorf("%s imports the adapter %q", name, path)
+			}
+			if !inProject && strings.Contains(strings.Split(path, "/")[0], ".") {
+				t.Errorf("%s imports %q; the domain's packages use only the standard library", name, path)
+			}
+			for _, bad := range []string{"os", "net", "syscall", "database", "os/exec", "math/rand", "crypto/rand"} {
+				if path == bad || strings.HasPrefix(path, bad+"/") {
+					t.Errorf("%s imports %q, which does I/O or is not deterministic", name, path)
+				}
+			}
+		}
+	}
+}
