@@ -21,9 +21,9 @@ test: test-deps
 test-deps:
 	bash scripts/test-deps.sh
 
-## bench: the benchmarks written down in docs/BENCHMARKS.md
+## bench: everything docs/BENCHMARKS.md reports, measured in one run (results in bench-results/)
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./eventstore/filestore/ ./domain/outcome/
+	bash scripts/bench.sh bench-results
 
 ## lint: formatting, vet, and the layering rule (domain imports no adapter)
 lint:
