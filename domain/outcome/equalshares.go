@@ -2,6 +2,7 @@ package outcome
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"math/bits"
 	"slices"
@@ -282,7 +283,7 @@ func (e *esEngine) evaluate(c int32) bool {
 func (e *esEngine) fund(c int32, out *esOutcome) {
 	e.status[c] = esFunded
 	out.winners = append(out.winners, c)
-	out.cost += e.cost[c]
+	out.cost = addCost(out.cost, e.cost[c])
 	if e.cost[c] == 0 {
 		out.shares = append(out.shares, new(big.Rat))
 		return
@@ -354,6 +355,15 @@ func (e *esEngine) leftover(c int32) *big.Rat {
 	return new(big.Rat).SetFrac(sum, new(big.Int).Set(&e.den))
 }
 
+// addCost adds a project's cost to a total, saturating instead of overflowing: a total beyond int64 is
+// over any budget, which is all the completion needs to know.
+func addCost(total, cost int64) int64 {
+	if cost > math.MaxInt64-total {
+		return math.MaxInt64
+	}
+	return total + cost
+}
+
 func gcd(a, b uint64) uint64 {
 	for b != 0 {
 		a, b = b, a%b
@@ -402,6 +412,11 @@ func (e *esEngine) down(i int) {
 	}
 }
 
+// add1Patience is how many steps in a row with the same winners the add1 completion waits before it tries to
+// prove a longer stretch (stableUntil). The proof costs about as much as a few hundred steps on the fast pass,
+// so it is worth trying only on stretches that are already long; the tests lower it to exercise the jumps.
+var add1Patience = 256
+
 // equalShares runs EqualShares (add1 false) or EqualSharesAdd1 and reports per project.
 func (p *prepared) equalShares(add1 bool, stage string) (decisions, error) {
 	e := p.newEngine()
@@ -435,6 +450,9 @@ func (e *esEngine) complete(add1 bool, budget, inc int64) (esOutcome, *big.Rat, 
 	incBig := big.NewInt(inc)
 	// Per-voter budgets inc·(k+1), inc·(k+2), … with k = ⌊budget/(n·inc)⌋.
 	step := new(big.Int).SetInt64(budget / e.nBallots / inc)
+	// After `patience` steps in a row with the same winners, try to prove how far they stay the same and jump
+	// there (stableUntil); each attempt that gains nothing doubles the patience, bounding the cost of trying.
+	same, patience := 0, add1Patience
 	for len(out.winners) < len(e.proj) {
 		step.Add(step, bigOne)
 		nb := new(big.Rat).SetInt(new(big.Int).Mul(step, incBig))
@@ -442,7 +460,30 @@ func (e *esEngine) complete(add1 bool, budget, inc int64) (esOutcome, *big.Rat, 
 		if next.cost > budget {
 			break
 		}
+		if slices.Equal(next.winners, out.winners) {
+			same++
+		} else {
+			same = 0
+		}
 		out, b = next, nb
+		if same < patience {
+			continue
+		}
+		same = 0
+		next1 := new(big.Rat).Add(b, new(big.Rat).SetInt(incBig))
+		u := e.stableUntil(b, next1)
+		if u == nil {
+			break // the same winners for every larger per-voter budget: it never overspends, nothing changes
+		}
+		// Every step below u gives these winners: continue from the last of them.
+		last := new(big.Int).Sub(u.Num(), bigOne)
+		last.Quo(last, new(big.Int).Mul(u.Denom(), incBig)) // ⌈u/inc⌉ − 1
+		if last.Cmp(step) > 0 {
+			step = last
+			b = new(big.Rat).SetInt(new(big.Int).Mul(step, incBig))
+		} else {
+			patience *= 2
+		}
 	}
 	if !out.exact {
 		exact := e.run(b)

@@ -200,7 +200,7 @@ func (e *esEngine) runFast(b *big.Rat) (out esOutcome, ok bool) {
 			return esOutcome{}, false
 		}
 		out.winners = append(out.winners, best)
-		out.cost += e.cost[best]
+		out.cost = addCost(out.cost, e.cost[best])
 	}
 }
 

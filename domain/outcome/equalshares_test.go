@@ -291,3 +291,18 @@ func TestEqualSharesPaymentsRefusesGreedyResults(t *testing.T) {
 		t.Errorf("got no error for a greedy result")
 	}
 }
+
+func TestEqualSharesAdd1WithHugeNumbers(t *testing.T) {
+	t.Parallel()
+	const huge = int64(1) << 62
+	in := outcome.Input{
+		Budget: huge, VoteType: outcome.Approval, Rule: outcome.Rule{Name: outcome.EqualSharesAdd1},
+		Projects: projects(t, "a:4611686018427387904", "b:4611686018427387904", "c:3"),
+		Ballots:  ballots(t, "a", "b", "c", "a,b"),
+	}
+	res := mustCompute(t, in)
+	if res.TotalCost > huge || len(res.Winners) == 0 {
+		t.Errorf("spent %d of %d on %v", res.TotalCost, huge, winnerIDs(res))
+	}
+	checkPayments(t, in, res)
+}

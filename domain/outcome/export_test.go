@@ -21,3 +21,11 @@ func FastAgrees(in Input, b *big.Rat) (certified, agree bool, err error) {
 	}
 	return true, slices.Equal(fast.winners, exact.winners) && fast.cost == exact.cost, nil
 }
+
+// SetAdd1Patience sets how many equal steps the add1 completion waits before trying to jump, and returns a
+// function that restores it. Tests that call it must not run in parallel.
+func SetAdd1Patience(n int) (restore func()) {
+	old := add1Patience
+	add1Patience = n
+	return func() { add1Patience = old }
+}

@@ -375,3 +375,37 @@ func TestFastPassAgreesWithExactEngine(t *testing.T) {
 		t.Errorf("the fast pass certified only %d of %d runs; it should certify most", certified, 3*instances)
 	}
 }
+
+// TestEqualSharesAdd1JumpsMatchStepByStep draws instances with few voters and expensive projects, where the
+// add1 completion meets long stretches of per-voter budgets with the same winners (which Compute skips by
+// proof, see stableUntil), and checks the result against the reference that tries every step.
+//
+// It lowers the patience of the completion so that it tries to jump often, and so does not run in parallel.
+func TestEqualSharesAdd1JumpsMatchStepByStep(t *testing.T) {
+	defer outcome.SetAdd1Patience(2)()
+	rng := rand.New(rand.NewPCG(99, 1))
+	for i := range 40 {
+		in := outcome.Input{VoteType: outcome.Approval, Rule: outcome.Rule{Name: outcome.EqualSharesAdd1}, LotSeed: "s"}
+		np := 2 + rng.IntN(6)
+		var total int64
+		for j := range np {
+			c := int64(1 + rng.IntN(5000))
+			total += c
+			in.Projects = append(in.Projects, outcome.Project{ID: fmt.Sprintf("p%d", j), Cost: c})
+		}
+		in.Budget = total/2 + int64(rng.IntN(int(total/2)+1))
+		for k := range 3 + rng.IntN(8) {
+			b := outcome.Ballot{Voter: fmt.Sprint(k)}
+			for _, j := range rng.Perm(np)[:1+rng.IntN(np)] {
+				b.Choices = append(b.Choices, outcome.Choice{Project: fmt.Sprintf("p%d", j)})
+			}
+			in.Ballots = append(in.Ballots, b)
+		}
+		res := mustCompute(t, in)
+		want, wantB := refEqualShares(in, true)
+		if got := winnerIDs(res); !slices.Equal(got, want) || res.PerVoterBudget != wantB.RatString() {
+			t.Fatalf("instance %d: got %v at %s, step by step %v at %s\n%s", i, got, res.PerVoterBudget, want, wantB.RatString(), mustJSON(t, in))
+		}
+		checkPayments(t, in, res)
+	}
+}
