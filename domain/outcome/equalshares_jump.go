@@ -25,22 +25,22 @@ type affine struct{ a, s big.Rat }
 
 // jumpState is stableUntil's working state.
 type jumpState struct {
-	e     *esEngine
-	b     *big.Rat
-	u     *big.Rat // the bound found so far; nil while unbounded
-	min   *big.Rat // a bound at or below min is useless: stop as soon as u reaches it
-	done  bool
-	val   []big.Rat
-	aff   []affine
-	lb    []affine  // candidate → ρ as a function of x, from its last evaluation (a lower bound of ρ now)
-	lbv   []big.Rat // candidate → lb at b
-	q     []affine  // candidate → its share at its last evaluation
-	qv    []big.Rat
-	rich  []int32
+	e      *esEngine
+	b      *big.Rat
+	u      *big.Rat // the bound found so far; nil while unbounded
+	min    *big.Rat // a bound at or below min is useless: stop as soon as u reaches it
+	done   bool
+	val    []big.Rat
+	aff    []affine
+	lb     []affine  // candidate → ρ as a function of x, from its last evaluation (a lower bound of ρ now)
+	lbv    []big.Rat // candidate → lb at b
+	q      []affine  // candidate → its share at its last evaluation
+	qv     []big.Rat
+	rich   []int32
 	state  []uint8
 	heap   []int32
 	isRich []bool
-	tmp   big.Rat
+	tmp    big.Rat
 }
 
 // stableUntil returns U > b such that Equal Shares funds the same projects, in the same order, for every
