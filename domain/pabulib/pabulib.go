@@ -73,6 +73,7 @@ type ParseError struct {
 	Reason string
 }
 
+// Error says "pabulib: line N: reason"; callers add the file name.
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("pabulib: line %d: %s", e.Line, e.Reason)
 }
