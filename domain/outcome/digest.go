@@ -70,9 +70,19 @@ func writeCanonical(w io.Writer, in Input) {
 		line(netstring(p.ID), strconv.FormatInt(p.Cost, 10), weight, netstring(p.Excluded))
 	}
 
+	// Each project's netstring and rank in ID order, computed once: ballots mostly repeat the same IDs.
+	rank := make(map[string]int32, len(ps))
+	nets := make([]string, len(ps))
+	for i, p := range ps {
+		if _, dup := rank[p.ID]; !dup {
+			rank[p.ID] = int32(i)
+		}
+		nets[i] = netstring(p.ID)
+	}
+	enc := ballotEncoder{vt: in.VoteType, rank: rank, nets: nets}
 	ballots := make([]string, len(in.Ballots))
 	for i, bl := range in.Ballots {
-		ballots[i] = canonicalBallot(in.VoteType, bl)
+		ballots[i] = enc.encode(bl)
 	}
 	slices.Sort(ballots)
 	line("ballots", strconv.Itoa(len(ballots)))
@@ -83,25 +93,53 @@ func writeCanonical(w io.Writer, in Input) {
 	}
 }
 
-func canonicalBallot(vt VoteType, bl Ballot) string {
-	cs := slices.Clone(bl.Choices)
-	points := vt == Cumulative || vt == Scoring
-	ordered := !(vt == Approval || vt == ChooseOne || points)
-	if !ordered {
-		slices.SortStableFunc(cs, func(a, b Choice) int { return cmpString(a.Project, b.Project) })
-	}
-	var b bytes.Buffer
+// ballotEncoder writes ballot lines for writeCanonical.
+type ballotEncoder struct {
+	vt    VoteType
+	rank  map[string]int32
+	nets  []string
+	order []int // scratch: choice indices in encoding order
+	keys  []int32
+	buf   []byte
+}
+
+func (e *ballotEncoder) encode(bl Ballot) string {
+	points := e.vt == Cumulative || e.vt == Scoring
+	ordered := !(e.vt == Approval || e.vt == ChooseOne || points)
+	cs := bl.Choices
+	e.order, e.keys = e.order[:0], e.keys[:0]
+	known := true
 	for i, c := range cs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(netstring(c.Project))
-		if points || (ordered && vt != Ordinal) {
-			b.WriteByte('=')
-			b.WriteString(strconv.FormatInt(c.Points, 10))
+		e.order = append(e.order, i)
+		r, ok := e.rank[c.Project]
+		known = known && ok
+		e.keys = append(e.keys, r)
+	}
+	if !ordered {
+		if known {
+			// Ranks follow ID order, so sorting by rank sorts by ID.
+			slices.SortStableFunc(e.order, func(a, b int) int { return int(e.keys[a]) - int(e.keys[b]) })
+		} else {
+			slices.SortStableFunc(e.order, func(a, b int) int { return cmpString(cs[a].Project, cs[b].Project) })
 		}
 	}
-	return b.String()
+	buf := e.buf[:0]
+	for k, i := range e.order {
+		if k > 0 {
+			buf = append(buf, ',')
+		}
+		if known {
+			buf = append(buf, e.nets[e.keys[i]]...)
+		} else {
+			buf = append(buf, netstring(cs[i].Project)...)
+		}
+		if points || (ordered && e.vt != Ordinal) {
+			buf = append(buf, '=')
+			buf = strconv.AppendInt(buf, cs[i].Points, 10)
+		}
+	}
+	e.buf = buf
+	return string(buf)
 }
 
 func netstring(s string) string {

@@ -1,6 +1,8 @@
 package outcome_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math/big"
 	"strings"
@@ -157,4 +159,35 @@ func TestDigest(t *testing.T) {
 			t.Errorf("InputDigest: got %s, want %s", got, d)
 		}
 	})
+}
+
+// TestDigestFollowsItsDocumentation writes the canonical encoding by hand, as Digest's doc comment describes
+// it, and compares hashes: digests are stored forever, so the encoding must not drift from its description.
+func TestDigestFollowsItsDocumentation(t *testing.T) {
+	t.Parallel()
+	in := outcome.Input{
+		Budget: 1000, VoteType: outcome.Cumulative, Rule: outcome.Rule{Name: outcome.GreedyThreshold, MinSupport: 3},
+		LotSeed:  "drawn",
+		Projects: projects(t, "b:20", "a:10", "ü;x:5"),
+		Ballots:  ballots(t, "b=2,a=1", "", "ü;x=4"),
+	}
+	in.Projects[0].Weight = big.NewRat(3, 2)
+	in.Projects[2].Excluded = "late"
+	text := "pbledger/outcome-input/v1\n" +
+		"budget 1000\n" +
+		"vote-type 10:cumulative\n" +
+		"rule 16:greedy-threshold 3 1\n" +
+		"lot-seed 5:drawn\n" +
+		"projects 3\n" +
+		"1:a 10 1 0:\n" +
+		"1:b 20 3/2 0:\n" +
+		"4:ü;x 5 1 4:late\n" +
+		"ballots 3\n" +
+		"\n" + // the empty ballot sorts first
+		"1:a=1,1:b=2\n" +
+		"4:ü;x=4\n"
+	sum := sha256.Sum256([]byte(text))
+	if got, want := outcome.Digest(in), hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("got %s, want %s, the hash of\n%s", got, want, text)
+	}
 }
