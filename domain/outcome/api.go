@@ -56,8 +56,16 @@ const (
 	// The first of these outcomes that costs more than Budget ends the search, and the one before it is the
 	// result. There is no stop at the first exhaustive outcome (equalshares.net's optional "exhaustive" stop):
 	// on Wieliczka 2023 that stop gives 31 projects where the official result, reproduced by this rule, has 30.
-	// One addition of ours: if an outcome funds every project that has supporters, the search stops there,
-	// since no higher budget could add anything and, when all of them fit the budget, none would ever overspend.
+	// (There, per-voter budgets 306 to 315 give the official 30 projects, 995,079 zł, and 316 overspends, so
+	// the result's PerVoterBudget is 315; the city published 313, which gives the same projects.)
+	//
+	// Where the search as written would never end, it stops, which cannot change a result the search as
+	// written would reach: when an outcome funds every project that has supporters (no higher budget can add
+	// anything, and if they all fit none will overspend), and when it is proven that no higher per-voter budget
+	// changes the outcome. Long stretches of per-voter budgets with the same outcome are skipped by proof,
+	// not tried one by one (see stableUntil), so the number of steps does not bound the running time.
+	//
+	// Equal Shares applies to approval and choose-one ballots only: cost utilities need a yes/no vote.
 	EqualSharesAdd1 RuleName = "equalshares/add1"
 	// EqualSharesComparison is EqualShares followed by the comparison step described at
 	// EqualSharesAdd1Comparison.

@@ -26,6 +26,11 @@ import (
 // needs them (an epoch counter per group), which keeps a round proportional to the supporters it touches.
 // Because budgets only fall, a project's ρ never decreases; ρ from an earlier round is a lower bound, kept in a
 // heap, and a round re-evaluates projects only until the next lower bound exceeds the best ρ found.
+//
+// The add1 completion (complete) runs Equal Shares once per per-voter budget. It uses two helpers that never
+// change an outcome: a certified fast pass on machine words (equalshares_fast.go), which falls back to this
+// exact engine whenever a decision is too close to call, and a proof that skips stretches of per-voter
+// budgets with the same outcome (equalshares_jump.go). The outcome it reports always comes from this engine.
 
 // esStatus is a candidate's state during one run.
 const (
