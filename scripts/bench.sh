@@ -38,7 +38,7 @@ for run in 1 2 3; do
     --pabulib ../shared/data/pabulib/poland_wieliczka_2023.pb --clients 64 --repeat 4
 done | tee "$out/load.txt"
 ranking=http://127.0.0.1:18765/v1/cycles/almaty-2025/districts/almaly/ranking
-for c in 16 64; do
+for c in 8 64; do
   echo "-- wrk -t2 -c$c -d10s $ranking"
   wrk -t2 -c$c -d10s --latency "$ranking"
 done | tee "$out/wrk.txt"
