@@ -17,7 +17,7 @@ func pabulibFile(tb testing.TB, name string) string {
 	tb.Helper()
 	dir := os.Getenv("PBLEDGER_PABULIB_DIR")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data", "pabulib")
+		dir = filepath.Join("..", "..", "testdata", "pabulib")
 	}
 	path := filepath.Join(dir, name)
 	if _, err := os.Stat(path); err != nil {

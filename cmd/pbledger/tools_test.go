@@ -22,7 +22,7 @@ func pabulibDir(tb testing.TB) string {
 	tb.Helper()
 	dir := os.Getenv("PBLEDGER_PABULIB_DIR")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data", "pabulib")
+		dir = filepath.Join("..", "..", "testdata", "pabulib")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "poland_wieliczka_2023.pb")); err != nil {
 		tb.Fatalf("the real Pabulib files are missing (set PBLEDGER_PABULIB_DIR): %v", err)

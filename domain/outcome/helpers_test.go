@@ -114,7 +114,7 @@ func dataDir(tb testing.TB) string {
 	tb.Helper()
 	dir := os.Getenv("PBLEDGER_PABULIB_DIR")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data", "pabulib")
+		dir = filepath.Join("..", "..", "testdata", "pabulib")
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.pb"))
 	if err != nil || len(files) == 0 {
