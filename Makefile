@@ -15,6 +15,7 @@ build:
 
 ## test: install what the tests need (see scripts/test-deps.sh), then vet and run every test with the race detector
 test: test-deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 

@@ -11,7 +11,7 @@ if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
   echo "test-deps: installing ${need[*]} (Debian packages)"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
   # The package starts a Prometheus service where there is an init system; the tests run their own.
   $sudo systemctl stop prometheus >/dev/null 2>&1 || true
 fi
