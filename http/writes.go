@@ -349,20 +349,19 @@ type feasibilityInput struct {
 }
 
 func (s *Server) postMarkInfeasible(w http.ResponseWriter, r *http.Request) {
-	s.write(w, r, http.StatusOK, []Role{RoleAssessor}, nil, func(ctx context.Context, req ledger.Request, p Principal, body []byte) (ledger.Written, error) {
-		var in feasibilityInput
-		if err := decode(body, &in); err != nil {
-			return ledger.Written{}, err
-		}
-		a, err := assessor(p, in.AssessorID)
-		if err != nil {
-			return ledger.Written{}, err
-		}
-		return s.ledger.MarkInfeasible(ctx, req, domain.MarkInfeasible{ProposalID: domain.ProposalID(chi.URLParam(r, "proposal")), AssessorID: a, Reason: in.Reason})
+	s.feasibility(w, r, func(ctx context.Context, req ledger.Request, id domain.ProposalID, a domain.AssessorID, reason string) (ledger.Written, error) {
+		return s.ledger.MarkInfeasible(ctx, req, domain.MarkInfeasible{ProposalID: id, AssessorID: a, Reason: reason})
 	})
 }
 
 func (s *Server) postMarkFeasible(w http.ResponseWriter, r *http.Request) {
+	s.feasibility(w, r, func(ctx context.Context, req ledger.Request, id domain.ProposalID, a domain.AssessorID, reason string) (ledger.Written, error) {
+		return s.ledger.MarkFeasible(ctx, req, domain.MarkFeasible{ProposalID: id, AssessorID: a, Reason: reason})
+	})
+}
+
+// feasibility runs the budget commission's infeasible and feasible commands, which take the same body.
+func (s *Server) feasibility(w http.ResponseWriter, r *http.Request, run func(context.Context, ledger.Request, domain.ProposalID, domain.AssessorID, string) (ledger.Written, error)) {
 	s.write(w, r, http.StatusOK, []Role{RoleAssessor}, nil, func(ctx context.Context, req ledger.Request, p Principal, body []byte) (ledger.Written, error) {
 		var in feasibilityInput
 		if err := decode(body, &in); err != nil {
@@ -372,7 +371,7 @@ func (s *Server) postMarkFeasible(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return ledger.Written{}, err
 		}
-		return s.ledger.MarkFeasible(ctx, req, domain.MarkFeasible{ProposalID: domain.ProposalID(chi.URLParam(r, "proposal")), AssessorID: a, Reason: in.Reason})
+		return run(ctx, req, domain.ProposalID(chi.URLParam(r, "proposal")), a, in.Reason)
 	})
 }
 

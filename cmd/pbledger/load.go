@@ -65,7 +65,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *cycle == "" {
 		*cycle = fmt.Sprintf("load-%d", time.Now().Unix())
 	}
-	imp, err := parseForImportAs(*file, domain.CycleID(*cycle))
+	imp, err := parseForImport(*file, domain.CycleID(*cycle), "")
 	if err != nil {
 		return err
 	}
@@ -105,19 +105,6 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			r.Phase, r.Requests, r.Seconds, r.PerSecond, r.P50Ms, r.P90Ms, r.P99Ms, r.P999Ms, r.MaxMs, r.Statuses)
 	}
 	return nil
-}
-
-func parseForImportAs(path string, id domain.CycleID) (*pabulib.Import, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	inst, err := pabulib.Parse(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return pabulib.ToImport(inst, id, "")
 }
 
 type loadClient struct {

@@ -69,7 +69,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var files []file
 	for _, path := range fs.Args() {
-		imp, err := parseForImport(path, outcome.RuleName(*rule))
+		imp, err := parseForImport(path, "", outcome.RuleName(*rule))
 		if err != nil {
 			return err
 		}
@@ -100,17 +100,16 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func parseForImport(path string, rule outcome.RuleName) (*pabulib.Import, error) {
-	f, err := os.Open(path)
+// parseForImport reads a Pabulib file as the commands that import it as cycle id (by default the file's base
+// name) under rule (by default the file's own).
+func parseForImport(path string, id domain.CycleID, rule outcome.RuleName) (*pabulib.Import, error) {
+	inst, err := readPabulib(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	inst, err := pabulib.Parse(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if id == "" {
+		id = domain.CycleID(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
 	}
-	id := domain.CycleID(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
 	if err := id.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: the file name does not make a cycle ID: %w", path, err)
 	}
