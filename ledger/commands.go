@@ -61,7 +61,13 @@ func (s *Service) proposalCommand(ctx context.Context, req Request, id domain.Pr
 		if err := cycle.Validate(); err != nil {
 			return Written{}, err
 		}
-		ce := s.cycleEntry(cycle)
+		ce, missing, err := s.openedCycle(ctx, cycle)
+		if err != nil {
+			return Written{}, err
+		}
+		if ce == nil {
+			return Written{}, unknownCycle(cycle, fn(missing, &domain.Proposal{})) // the domain says why
+		}
 		ce.lock.RLock()
 		defer ce.lock.RUnlock()
 		c, err := s.currentCycle(ctx, cycle, ce)
@@ -208,7 +214,13 @@ func (s *Service) CastBallot(ctx context.Context, req Request, cmd domain.CastBa
 		return Written{}, err
 	}
 	return s.idempotent(req, func() (Written, error) {
-		ce := s.cycleEntry(cmd.CycleID)
+		ce, missing, err := s.openedCycle(ctx, cmd.CycleID)
+		if err != nil {
+			return Written{}, err
+		}
+		if ce == nil {
+			return Written{}, unknownCycle(cmd.CycleID, (&domain.Ballot{}).Cast(missing, func(domain.ProposalID) (*domain.Proposal, bool) { return nil, false }, cmd))
+		}
 		ce.lock.RLock()
 		defer ce.lock.RUnlock()
 		c, err := s.currentCycle(ctx, cmd.CycleID, ce)
@@ -253,4 +265,13 @@ func (s *Service) CastBallot(ctx context.Context, req Request, cmd domain.CastBa
 		}
 		return w, err
 	})
+}
+
+// unknownCycle returns the domain's error for a command on a cycle that was never opened (the domain checks
+// the command first, so a malformed one says so), and never nil.
+func unknownCycle(id domain.CycleID, err error) error {
+	if err != nil {
+		return err
+	}
+	return &domain.Error{Code: domain.CodeNotFound, Message: fmt.Sprintf("cycle %q does not exist", id), Err: domain.ErrUnknownCycle}
 }

@@ -194,6 +194,22 @@ func (s *Service) proposalEntry(id domain.ProposalID) *proposalEntry {
 	return e
 }
 
+// openedCycle returns the entry of a cycle that exists, or, for one that does not, its empty state (for the
+// domain to say so) and no entry: requests naming unknown cycles must not grow the cache.
+func (s *Service) openedCycle(ctx context.Context, id domain.CycleID) (*cycleEntry, *domain.Cycle, error) {
+	s.mu.Lock()
+	e := s.cycles[id]
+	s.mu.Unlock()
+	if e != nil {
+		return e, nil, nil
+	}
+	c, err := s.loadCycle(ctx, id)
+	if err != nil || !c.Opened() {
+		return nil, c, err
+	}
+	return s.cycleEntry(id), nil, nil
+}
+
 // readStream reads a whole stream and decodes its events. A missing stream is no events.
 func (s *Service) readStream(ctx context.Context, stream string) ([]domain.Event, error) {
 	var out []domain.Event
@@ -259,23 +275,27 @@ func (s *Service) currentCycle(ctx context.Context, id domain.CycleID, e *cycleE
 }
 
 // currentProposal returns a proposal's current state, loading it on first use.
+// Only proposals that exist get a cache entry: ballots may name any ID, and the cache must not grow with them.
 func (s *Service) currentProposal(ctx context.Context, id domain.ProposalID) (*domain.Proposal, error) {
-	e := s.proposalEntry(id)
-	if p := e.cur.Load(); p != nil {
-		return p, nil
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if p := e.cur.Load(); p != nil {
-		return p, nil
+	s.mu.Lock()
+	e := s.proposals[id]
+	s.mu.Unlock()
+	if e != nil {
+		if p := e.cur.Load(); p != nil {
+			return p, nil
+		}
 	}
 	p, err := s.loadProposal(ctx, id)
-	if err != nil {
-		return nil, err
+	if err != nil || !p.Submitted() {
+		return p, err
 	}
-	if p.Submitted() {
-		e.cur.Store(p)
+	e = s.proposalEntry(id)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cur := e.cur.Load(); cur != nil {
+		return cur, nil // a command stored a newer state meanwhile
 	}
+	e.cur.Store(p)
 	return p, nil
 }
 
