@@ -142,7 +142,8 @@ const (
 	MaxStreamIDLen = 1024
 	// MaxTypeLen is the longest event type, in bytes.
 	MaxTypeLen = 256
-	// MaxAppendSize is the most bytes of data, metadata and types one append may hold.
+	// MaxAppendSize is the most bytes one append may take, counted by EncodedSize: its events' data,
+	// metadata, types and stream name, and a fixed overhead per event.
 	MaxAppendSize = 4 << 20
 )
 
@@ -248,7 +249,6 @@ func ValidateAppend(stream string, events []EventData) error {
 	if len(events) == 0 {
 		return fmt.Errorf("%w: no events", ErrInvalidAppend)
 	}
-	size := 0
 	var seen map[uuid.UUID]struct{} // only for large appends; small ones compare pairwise
 	if len(events) > 16 {
 		seen = make(map[uuid.UUID]struct{}, len(events))
@@ -272,10 +272,20 @@ func ValidateAppend(stream string, events []EventData) error {
 		if e.Type == "" || len(e.Type) > MaxTypeLen {
 			return fmt.Errorf("%w: event %d type must be 1 to %d bytes", ErrInvalidAppend, i, MaxTypeLen)
 		}
-		size += len(e.Type) + len(e.Data) + len(e.Metadata)
 	}
-	if size > MaxAppendSize {
+	if size := EncodedSize(stream, events); size > MaxAppendSize {
 		return fmt.Errorf("%w: %d bytes, more than %d", ErrInvalidAppend, size, MaxAppendSize)
 	}
 	return nil
+}
+
+// EncodedSize is the size an append is counted as against MaxAppendSize: what a backend stores per event (the
+// stream name, type, data and metadata) plus 64 bytes of per-event overhead, so that neither many tiny events
+// nor a long stream name can make an append larger than a backend's record.
+func EncodedSize(stream string, events []EventData) int {
+	size := 0
+	for i := range events {
+		size += len(stream) + len(events[i].Type) + len(events[i].Data) + len(events[i].Metadata) + 64
+	}
+	return size
 }

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,6 +101,11 @@ func classify(err error) (code, message string, current *int64) {
 		}
 		return domain.CodeConflict, "the resource changed while the request was processed; retry", &cur
 	}
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, eventstore.ErrClosed):
+		// The client went away, or the server is shutting down: not a bug, and nothing was stored.
+		return codeUnavailable, "the server could not finish the request (it is shutting down or the request was cancelled); retry", nil
+	}
 	return domain.ErrorCode(err), domain.ErrorMessage(err), nil
 }
 
@@ -127,6 +133,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pbledger"`)
+	}
 	w.WriteHeader(status)
 	if err := json.NewEncoder(w).Encode(p); err != nil {
 		s.log.DebugContext(r.Context(), "writing problem", "err", err)

@@ -219,7 +219,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	from := eventstore.Position(after) + 1
-	for written := 0; written < limit; {
+	for written := 0; written < limit && eventstore.Position(after) < head; {
 		recs, err := s.store.ReadAll(r.Context(), from, min(limit-written, 4096))
 		if err != nil {
 			if written == 0 {

@@ -383,7 +383,9 @@ func (s *Service) append(ctx context.Context, req Request, command, stream strin
 		types[i] = typ
 	}
 	start := time.Now()
-	res, err := s.store.Append(ctx, stream, exp, data...)
+	// Not cancelled with the request: once handed to the store an append may complete anyway, and the caller
+	// must know whether it did, or it would drop its cached state while the write still lands.
+	res, err := s.store.Append(context.WithoutCancel(ctx), stream, exp, data...)
 	if err != nil {
 		return Written{}, fmt.Errorf("ledger: %s: append to %s: %w", command, stream, err)
 	}

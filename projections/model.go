@@ -174,6 +174,15 @@ func (m *Model) Apply(r eventstore.RecordedEvent) error { return m.ApplyDecoded(
 
 // ApplyDecoded is Apply for an event decoded with Decode.
 func (m *Model) ApplyDecoded(d Decoded) error {
+	if err := m.applyLocked(d); err != nil {
+		return err
+	}
+	// After unlocking mu: WaitFor takes waitMu and then mu, so notify must not hold mu.
+	m.notify()
+	return nil
+}
+
+func (m *Model) applyLocked(d Decoded) error {
 	r := &d.rec
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -187,12 +196,11 @@ func (m *Model) ApplyDecoded(d Decoded) error {
 		return fmt.Errorf("projections: position %d (%s %s): %w", r.Position, r.StreamID, r.Type, d.err)
 	}
 	m.pos, m.at, m.lastID = r.Position, r.Recorded, r.ID
-	m.notify()
 	return nil
 }
 
 // notify wakes WaitFor callers. The channel is made only when someone waits, so applying costs nothing
-// when nobody does.
+// when nobody does. The caller must not hold mu (WaitFor takes waitMu, then mu).
 func (m *Model) notify() {
 	m.waitMu.Lock()
 	if m.changed != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,3 +267,41 @@ func TestLateBallotsAreNotCounted(t *testing.T) {
 }
 
 var zeroTime = time.Time{}
+
+// Readers waiting for positions while events are applied must never deadlock with the applier.
+func TestWaitForWhileApplying(t *testing.T) {
+	store := mustStore(t, t.TempDir())
+	defer store.Close()
+	scenario(t, ledger.New(store, nil, ledger.Metrics{}), "c1", 300)
+	head, _ := store.Head(context.Background())
+	m := projections.NewModel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a hang guard only
+	defer cancel()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := eventstore.Position(1); p <= head; p++ {
+				if err := m.WaitFor(ctx, p); err != nil {
+					t.Errorf("waiting for %d: %v", p, err)
+					return
+				}
+			}
+		}()
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := projections.CatchUp(ctx, store, m, eventstore.Position(^uint64(0)), zeroTime)
+		wg.Wait()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute): // a hang guard only: it passes in milliseconds
+		t.Fatal("deadlock: readers waiting for positions and the applier blocked each other")
+	}
+}

@@ -116,6 +116,7 @@ func (m *Model) ranking(cycle domain.CycleID, district domain.DistrictID, minPos
 	if err == nil {
 		version = dv.version
 	}
+	now := m.at0()
 	m.mu.RUnlock()
 	if err != nil {
 		return nil, err
@@ -130,8 +131,15 @@ func (m *Model) ranking(cycle domain.CycleID, district domain.DistrictID, minPos
 	m.rankMu.Unlock()
 
 	rc.mu.Lock()
-	if rc.valid && (rc.version == version ||
-		time.Since(rc.computed) < max(minRefresh, 10*rc.took) && rc.ranking.Position >= minPos) {
+	if rc.valid && rc.version == version {
+		if rc.ranking.Position < minPos {
+			// Nothing that moves the ranking happened since it was computed: it is the ranking at now too,
+			// and says so, as a read asking for min_position expects.
+			rc.ranking.At, rc.json = now, nil
+		}
+		return rc, nil
+	}
+	if rc.valid && time.Since(rc.computed) < max(minRefresh, 10*rc.took) && rc.ranking.Position >= minPos {
 		return rc, nil
 	}
 	start := time.Now()

@@ -129,7 +129,10 @@ func CatchUp(ctx context.Context, store eventstore.Store, m *Model, until events
 		for from++; ; {
 			recs, err := store.ReadAll(ctx, from, 1024)
 			if err != nil {
-				batches <- batch{err: fmt.Errorf("projections: read from %d: %w", from, err)}
+				select {
+				case batches <- batch{err: fmt.Errorf("projections: read from %d: %w", from, err)}:
+				case <-ctx.Done():
+				}
 				return
 			}
 			if len(recs) == 0 {
@@ -247,6 +250,14 @@ func (m *Model) snapshot() checkpoint {
 
 // restore replaces the (empty) model's contents with a checkpoint's.
 func (m *Model) restore(cp checkpoint) error {
+	if err := m.restoreLocked(cp); err != nil {
+		return err
+	}
+	m.notify()
+	return nil
+}
+
+func (m *Model) restoreLocked(cp checkpoint) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.pos != 0 {
@@ -302,7 +313,6 @@ func (m *Model) restore(cp checkpoint) error {
 		m.idem[is.Key] = &idemRecord{hash: is.Hash, w: is.W}
 	}
 	m.idemMu.Unlock()
-	m.notify()
 	return nil
 }
 

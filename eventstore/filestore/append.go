@@ -48,10 +48,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if s.closed.Load() {
 		return eventstore.AppendResult{}, fmt.Errorf("filestore: append %s: %w", stream, eventstore.ErrClosed)
 	}
-	size := len(stream)
-	for i := range events {
-		size += len(events[i].Type) + len(events[i].Data) + len(events[i].Metadata) + 64
-	}
+	size := eventstore.EncodedSize(stream, events)
 	req := reqPool.Get().(*appendReq)
 	*req = appendReq{stream: stream, expected: expected, events: events, size: size, done: req.done}
 	defer func() {
@@ -175,15 +172,24 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 		n       int
 	}
 	var undos []undo
+	// Answers that are not this batch's own appends wait until the batch is durable: a retry whose original
+	// is in this batch must not be acknowledged before the original is synced, and a conflict caused by an
+	// earlier append of the batch is only true once that append is.
+	type answer struct {
+		req     *appendReq
+		res     appendResult
+		pending bool // a retry of an append of this batch
+	}
+	var answers []answer
 	s.pending = s.pending[:0]
 	for _, r := range batch {
 		res, retry, err := s.decide(r, next)
 		if err != nil {
-			r.done <- appendResult{err: err}
+			answers = append(answers, answer{req: r, res: appendResult{err: err}})
 			continue
 		}
 		if retry {
-			r.done <- appendResult{res: res}
+			answers = append(answers, answer{req: r, res: appendResult{res: res}, pending: res.Position >= first})
 			continue
 		}
 		st := s.streams[r.stream]
@@ -209,7 +215,16 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 		}})
 	}
 	s.mu.Unlock()
+	answerAll := func(failed error) {
+		for _, a := range answers {
+			if failed != nil && a.pending {
+				a.res = appendResult{err: fmt.Errorf("filestore: append %s: %w", a.req.stream, failed)}
+			}
+			a.req.done <- a.res
+		}
+	}
 	if len(oks) == 0 {
+		answerAll(nil)
 		return
 	}
 
@@ -228,6 +243,7 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 		for _, a := range oks {
 			a.req.done <- appendResult{res: a.res}
 		}
+		answerAll(nil)
 		if s.opts.OnCommit != nil {
 			s.opts.OnCommit(CommitInfo{Appends: len(oks), Events: b.count, Bytes: len(frame), Sync: syncTime})
 		}
@@ -257,6 +273,7 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 	for _, a := range oks {
 		a.req.done <- appendResult{err: fmt.Errorf("filestore: append %s: %w", a.req.stream, err)}
 	}
+	answerAll(err)
 }
 
 // decide checks one append against the index (which already holds this batch's earlier appends). It
@@ -357,8 +374,10 @@ func revisionOf(positions []eventstore.Position, p eventstore.Position) (eventst
 func (s *Store) writeFrame(first eventstore.Position, frame []byte) (uint32, int64, time.Duration, error) {
 	start := time.Now()
 	seg := s.segments[len(s.segments)-1]
+	// Roll when the frame would take a non-empty segment past its size, or any segment past its mapping (a
+	// frame larger than a whole segment then gets a new segment mapped large enough for it).
 	end := seg.size + int64(len(frame))
-	if seg.size > segHeaderSize && (end > s.opts.SegmentSize || end > int64(len(seg.data))) {
+	if seg.size > segHeaderSize && end > s.opts.SegmentSize || end > int64(len(seg.data)) {
 		if err := s.rollSegment(first, int64(len(frame))); err != nil {
 			return 0, 0, 0, err
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pbledger/pbledger/eventstore"
@@ -373,5 +374,70 @@ func TestUnknownFormatVersionIsRefused(t *testing.T) {
 	var ce *filestore.CorruptionError
 	if !errors.As(err, &ce) || ce.File != path {
 		t.Fatalf("got %v, want an error naming %s", err, path)
+	}
+}
+
+// A first append larger than a whole segment gets a segment mapped for it, and reads back after a reopen.
+func TestFrameLargerThanASegmentOnAnEmptyStore(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, filestore.Options{SegmentSize: 4096})
+	big := storetest.Event("Big", 0)
+	big.Data = bytes.Repeat([]byte("y"), 100_000)
+	if _, err := s.Append(context.Background(), "big", eventstore.NoStream(), big); err != nil {
+		t.Fatal(err)
+	}
+	small := fill(t, s, "big", 3)
+	check := func(s eventstore.Store) {
+		t.Helper()
+		evs, err := s.ReadAll(context.Background(), 1, 10)
+		if err != nil || len(evs) != 4 || !bytes.Equal(evs[0].Data, big.Data) || evs[3].ID != small[2].ID {
+			t.Fatalf("got %d events, %v", len(evs), err)
+		}
+	}
+	check(s)
+	s.Close()
+	s = mustOpen(t, dir, filestore.Options{SegmentSize: 4096})
+	defer s.Close()
+	check(s)
+}
+
+// A retry of an append that is in the same group commit is answered only once that commit is durable:
+// every answer, retry or not, is at or below the head when it arrives.
+func TestRetriesAreAcknowledgedOnlyWhenDurable(t *testing.T) {
+	s := mustOpen(t, t.TempDir(), filestore.Options{})
+	defer s.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*100*3)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				e := storetest.Event("Retry", i)
+				stream := fmt.Sprintf("retry-%d-%d", w, i)
+				var inner sync.WaitGroup
+				for k := 0; k < 3; k++ { // the original and two retries at once
+					inner.Add(1)
+					go func() {
+						defer inner.Done()
+						res, err := s.Append(ctx, stream, eventstore.NoStream(), e)
+						if err != nil {
+							errs <- err
+							return
+						}
+						if h, _ := s.Head(ctx); h < res.Position {
+							errs <- fmt.Errorf("answered position %d while the head was %d", res.Position, h)
+						}
+					}()
+				}
+				inner.Wait()
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -295,6 +296,12 @@ func testFailedAppendStoresNothing(t *testing.T, b Backend) {
 	big := Event("Thing", 1)
 	big.Data = bytes.Repeat([]byte("x"), eventstore.MaxAppendSize+1)
 	dupID := Event("Thing", 2)
+	// Many tiny events count by their encoded size, stream name included, not only by their data.
+	tiny := make([]eventstore.EventData, 40_000)
+	for i := range tiny {
+		tiny[i] = eventstore.EventData{ID: uuid.New(), Type: "x"}
+	}
+	longStream := strings.Repeat("s", 100)
 	tests := []struct {
 		name   string
 		stream string
@@ -310,6 +317,7 @@ func testFailedAppendStoresNothing(t *testing.T, b Backend) {
 		{"empty type", stream, eventstore.Any(), []eventstore.EventData{{ID: uuid.New(), Data: []byte("{}")}}, eventstore.ErrInvalidAppend},
 		{"too large", stream, eventstore.Any(), []eventstore.EventData{big}, eventstore.ErrInvalidAppend},
 		{"same id twice in one append", stream, eventstore.Any(), []eventstore.EventData{dupID, dupID}, eventstore.ErrDuplicateEventID},
+		{"too many events for the size limit", longStream, eventstore.Any(), tiny, eventstore.ErrInvalidAppend},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
