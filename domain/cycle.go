@@ -39,6 +39,7 @@ type CycleState struct {
 	OutcomeRule            outcome.Rule     `json:"outcome_rule"`
 	Assessment             AssessmentPolicy `json:"assessment"`
 	AllowBallotReplacement bool             `json:"allow_ballot_replacement"`
+	ResidentPolicy
 	// Assessors maps every registered assessor to its role.
 	Assessors map[AssessorID]AssessorRole `json:"assessors"`
 	// LotSeeds maps each district whose lot was drawn to the seed.
@@ -59,6 +60,7 @@ type OpenCycle struct {
 	OutcomeRule            outcome.Rule     `json:"outcome_rule"`
 	Assessment             AssessmentPolicy `json:"assessment"`
 	AllowBallotReplacement bool             `json:"allow_ballot_replacement"`
+	ResidentPolicy
 }
 
 // MaxDistricts caps the districts of one cycle.
@@ -118,6 +120,9 @@ func (cmd OpenCycle) Validate() error {
 	if err := cmd.Assessment.Validate(); err != nil {
 		return err
 	}
+	if err := cmd.ResidentPolicy.Validate(len(cmd.Districts)); err != nil {
+		return err
+	}
 	hasAssessment := slices.Contains(cmd.Plan, PhaseAssessment)
 	if !hasAssessment && !cmd.Assessment.IsZero() {
 		return invalidf("the phase plan has no %q phase, so the assessment policy must be empty", PhaseAssessment)
@@ -158,6 +163,7 @@ func (c *Cycle) Open(cmd OpenCycle) error {
 		OutcomeRule:            cmd.OutcomeRule,
 		Assessment:             cloneAssessment(cmd.Assessment),
 		AllowBallotReplacement: cmd.AllowBallotReplacement,
+		ResidentPolicy:         cmd.ResidentPolicy,
 	})
 }
 
@@ -429,6 +435,26 @@ func (c *Cycle) Assessment() AssessmentPolicy { return cloneAssessment(c.config.
 // AllowBallotReplacement reports whether voters may replace their ballot while voting is open.
 func (c *Cycle) AllowBallotReplacement() bool { return c.config.AllowBallotReplacement }
 
+// ResidentPolicy returns how the cycle treats residents: voter-key scheme, districts per voter, resident-ID
+// pattern, and whether results are hidden while voting is open.
+func (c *Cycle) ResidentPolicy() ResidentPolicy { return c.config.ResidentPolicy }
+
+// ResultsWithheld reports whether the cycle withholds its results from the public now: it declared
+// HideResultsDuringVoting and voting has not closed yet (the phase is voting or before it). The ballots are in
+// the log all along; only what the public is shown of them waits.
+func (c *Cycle) ResultsWithheld() bool {
+	if !c.config.HideResultsDuringVoting {
+		return false
+	}
+	return phaseIndex(c.config.Plan, c.phase) <= phaseIndex(c.config.Plan, PhaseVoting)
+}
+
+// LimitsDistricts reports whether voters may vote in fewer districts than the cycle has, so that the
+// districts each voter votes in must be counted (VoterClaims).
+func (c *Cycle) LimitsDistricts() bool {
+	return c.config.ResidentPolicy.LimitsDistricts(len(c.config.Districts))
+}
+
 // Assessor returns the role of a registered assessor.
 func (c *Cycle) Assessor(id AssessorID) (AssessorRole, bool) {
 	r, ok := c.assessors[id]
@@ -461,6 +487,7 @@ func (c *Cycle) State() CycleState {
 		OutcomeRule:            c.config.OutcomeRule,
 		Assessment:             cloneAssessment(c.config.Assessment),
 		AllowBallotReplacement: c.config.AllowBallotReplacement,
+		ResidentPolicy:         c.config.ResidentPolicy,
 		Assessors:              maps.Clone(c.assessors),
 		LotSeeds:               maps.Clone(c.lots),
 		Allocations:            map[DistrictID]AllocationRecorded{},

@@ -76,6 +76,8 @@ var (
 	ErrNotAllocated = errors.New("district not allocated")
 	// ErrNotFunded: the proposal was not funded by the cycle's allocation (CodeConflict).
 	ErrNotFunded = errors.New("proposal not funded")
+	// ErrDistrictLimit: the voter already voted in as many districts of the cycle as it allows (CodeConflict).
+	ErrDistrictLimit = errors.New("district limit reached")
 )
 
 // Error is the one error type users see. Code is one of the Code constants; Message is a human sentence that

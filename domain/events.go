@@ -40,6 +40,9 @@ const (
 
 	EventBallotCast     = "BallotCast"
 	EventBallotReplaced = "BallotReplaced"
+
+	EventVoterDistrictClaimed = "VoterDistrictClaimed"
+	EventPersonalDataErased   = "PersonalDataErased"
 )
 
 // EventTypes lists every event type name, for stores and projections that want to check coverage.
@@ -50,6 +53,7 @@ func EventTypes() []string {
 		EventProposalWithdrawn, EventProposalScored, EventProposalMarkedInfeasible, EventProposalMarkedFeasible,
 		EventCoFinancingPledged, EventMilestoneReported,
 		EventBallotCast, EventBallotReplaced,
+		EventVoterDistrictClaimed, EventPersonalDataErased,
 	}
 }
 
@@ -69,6 +73,7 @@ type CycleOpened struct {
 	OutcomeRule            outcome.Rule     `json:"outcome_rule"`
 	Assessment             AssessmentPolicy `json:"assessment"`
 	AllowBallotReplacement bool             `json:"allow_ballot_replacement"`
+	ResidentPolicy
 }
 
 // PhaseAdvanced moves the cycle one step along its plan.
@@ -178,15 +183,18 @@ type ProposalSubmitted struct {
 	DistrictID DistrictID `json:"district_id"`
 	Author     VoterKey   `json:"author"`
 	ProposalContent
+	// Personal is the author's personal data (name, contact), sealed; nil when none was given.
+	Personal *Sealed `json:"personal,omitempty"`
 }
 
-// ProposalRevised replaces the proposal's content.
+// ProposalRevised replaces the proposal's content (and the author's personal data, when it carries some).
 type ProposalRevised struct {
 	ProposalID ProposalID `json:"proposal_id"`
 	CycleID    CycleID    `json:"cycle_id"`
 	DistrictID DistrictID `json:"district_id"`
 	Author     VoterKey   `json:"author"`
 	ProposalContent
+	Personal *Sealed `json:"personal,omitempty"`
 }
 
 // ProposalPublished puts the proposal on the ballot.
@@ -372,6 +380,14 @@ func (CoFinancingPledged) isEvent()       {}
 func (MilestoneReported) isEvent()        {}
 func (BallotCast) isEvent()               {}
 func (BallotReplaced) isEvent()           {}
+func (VoterDistrictClaimed) isEvent()     {}
+func (PersonalDataErased) isEvent()       {}
+
+// EventType returns EventVoterDistrictClaimed.
+func (VoterDistrictClaimed) EventType() string { return EventVoterDistrictClaimed }
+
+// EventType returns EventPersonalDataErased.
+func (PersonalDataErased) EventType() string { return EventPersonalDataErased }
 
 // Stream returns the name of the stream e belongs to, from the IDs it carries.
 func Stream(e Event) string {
@@ -410,6 +426,10 @@ func Stream(e Event) string {
 		return BallotStream(e.CycleID, e.DistrictID, e.Voter)
 	case BallotReplaced:
 		return BallotStream(e.CycleID, e.DistrictID, e.Voter)
+	case VoterDistrictClaimed:
+		return ClaimStream(e.CycleID, e.Voter)
+	case PersonalDataErased:
+		return ErasureStream
 	}
 	return ""
 }
@@ -474,6 +494,10 @@ func Decode(eventType string, data []byte) (Event, error) {
 			return BallotReplaced(b), nil
 		}
 		return decodeAs[BallotReplaced](eventType, data)
+	case EventVoterDistrictClaimed:
+		return decodeAs[VoterDistrictClaimed](eventType, data)
+	case EventPersonalDataErased:
+		return decodeAs[PersonalDataErased](eventType, data)
 	}
 	return nil, internalf(ErrUnknownEventType, "decode: unknown event type %q", eventType)
 }

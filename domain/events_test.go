@@ -25,7 +25,9 @@ func sampleEvents() []domain.Event {
 			Assessment: domain.AssessmentPolicy{Scale: domain.ScoreScale{Min: 1, Max: 5},
 				Criteria: []domain.Criterion{{ID: "impact", Name: "Impact"}}, ExcludeInfeasible: true,
 				MeanScoreGate: true, MinMeanScore: 3, WeightPercent: 20},
-			AllowBallotReplacement: true},
+			AllowBallotReplacement: true,
+			ResidentPolicy: domain.ResidentPolicy{VoterKeys: domain.VoterKeysV2, DistrictsPerVoter: 1,
+				HideResultsDuringVoting: true, ResidentIDPattern: domain.ResidentIDKazakhIIN}},
 		domain.PhaseAdvanced{CycleID: "almaty-2020", From: domain.PhaseSubmission, To: domain.PhaseReview},
 		domain.AssessorRegistered{CycleID: "almaty-2020", AssessorID: "exp1", Role: domain.RoleExpert},
 		domain.LotDrawn{CycleID: "almaty-2020", DistrictID: "almaly", Seed: "0f3a"},
@@ -41,7 +43,8 @@ func sampleEvents() []domain.Event {
 			Total:          600,
 			PerVoterBudget: "1000/3",
 			Comparison:     &domain.AllocationComparison{PreferEqualShares: 2, PreferGreedy: 1, Chosen: outcome.EqualSharesAdd1}},
-		domain.ProposalSubmitted{ProposalID: "p1", CycleID: "almaty-2020", DistrictID: "almaly", Author: "alice", ProposalContent: pc},
+		domain.ProposalSubmitted{ProposalID: "p1", CycleID: "almaty-2020", DistrictID: "almaly", Author: "alice", ProposalContent: pc,
+			Personal: &domain.Sealed{KeyID: "alice_id", Algorithm: "AES-256-GCM", Ciphertext: "AAAA"}},
 		domain.ProposalRevised{ProposalID: "p1", CycleID: "almaty-2020", DistrictID: "almaly", Author: "alice", ProposalContent: pc},
 		domain.ProposalPublished{ProposalID: "p1", CycleID: "almaty-2020", DistrictID: "almaly", Moderator: "mod1"},
 		domain.ProposalRejected{ProposalID: "p1", CycleID: "almaty-2020", DistrictID: "almaly", Moderator: "mod1", Reason: "Duplicate"},
@@ -56,6 +59,8 @@ func sampleEvents() []domain.Event {
 			Title: "Design", Status: domain.MilestoneDelayed, Progress: 30, Spent: 200, Due: "2021-05-01", Note: "Rain"},
 		domain.BallotCast{CycleID: "almaty-2020", DistrictID: "almaly", Voter: "v1", Choices: points("p1", 3, "p2", 1)},
 		domain.BallotReplaced{CycleID: "almaty-2020", DistrictID: "almaly", Voter: "v1", Choices: points("p2", 4)},
+		domain.VoterDistrictClaimed{CycleID: "almaty-2020", Voter: "v1", DistrictID: "almaly"},
+		domain.PersonalDataErased{KeyID: "author_almaty-2020_v1", Reason: "GDPR Art. 17 request 12"},
 	}
 }
 

@@ -20,6 +20,7 @@ type Proposal struct {
 	district  DistrictID
 	author    VoterKey
 	content   ProposalContent
+	personal  *Sealed
 	revision  int
 
 	status          ProposalStatus
@@ -80,6 +81,8 @@ type ProposalState struct {
 	DistrictID DistrictID `json:"district_id"`
 	Author     VoterKey   `json:"author"`
 	ProposalContent
+	// Personal is the author's sealed personal data, nil if none.
+	Personal *Sealed `json:"personal,omitempty"`
 	// Revision counts the author's revisions (0 for the submitted text).
 	Revision         int            `json:"revision"`
 	Status           ProposalStatus `json:"status"`
@@ -151,12 +154,14 @@ type SubmitProposal struct {
 	DistrictID DistrictID `json:"district_id"`
 	Author     VoterKey   `json:"author"`
 	ProposalContent
+	// Personal is the author's personal data, sealed by the caller (see Sealed).
+	Personal *Sealed `json:"personal,omitempty"`
 }
 
 // Validate checks the command on its own.
 func (cmd SubmitProposal) Validate() error {
 	for _, err := range []error{cmd.ProposalID.Validate(), cmd.CycleID.Validate(), cmd.DistrictID.Validate(),
-		cmd.Author.Validate()} {
+		cmd.Author.Validate(), cmd.Personal.Validate()} {
 		if err != nil {
 			return err
 		}
@@ -185,7 +190,7 @@ func (p *Proposal) Submit(c *Cycle, cmd SubmitProposal) error {
 		return err
 	}
 	return p.record(ProposalSubmitted{ProposalID: cmd.ProposalID, CycleID: cmd.CycleID, DistrictID: cmd.DistrictID,
-		Author: cmd.Author, ProposalContent: cmd.ProposalContent.clone()})
+		Author: cmd.Author, ProposalContent: cmd.ProposalContent.clone(), Personal: cloneSealed(cmd.Personal)})
 }
 
 // ReviseProposal replaces a proposal's content. Only the author may, only in the submission phase, and only
@@ -194,11 +199,16 @@ type ReviseProposal struct {
 	ProposalID ProposalID `json:"proposal_id"`
 	Author     VoterKey   `json:"author"`
 	ProposalContent
+	// Personal, if set, replaces the author's sealed personal data.
+	Personal *Sealed `json:"personal,omitempty"`
 }
 
 // Validate checks the command on its own.
 func (cmd ReviseProposal) Validate() error {
 	if err := cmd.ProposalID.Validate(); err != nil {
+		return err
+	}
+	if err := cmd.Personal.Validate(); err != nil {
 		return err
 	}
 	if err := cmd.Author.Validate(); err != nil {
@@ -231,7 +241,7 @@ func (p *Proposal) Revise(c *Cycle, cmd ReviseProposal) error {
 		return err
 	}
 	return p.record(ProposalRevised{ProposalID: p.id, CycleID: p.cycle, DistrictID: p.district, Author: p.author,
-		ProposalContent: cmd.ProposalContent.clone()})
+		ProposalContent: cmd.ProposalContent.clone(), Personal: cloneSealed(cmd.Personal)})
 }
 
 // PublishProposal puts a submitted proposal on the ballot (submission or review phase).
@@ -740,6 +750,7 @@ func (p *Proposal) apply(e Event) error {
 		p.submitted = true
 		p.id, p.cycle, p.district, p.author = s.ProposalID, s.CycleID, s.DistrictID, s.Author
 		p.content = s.ProposalContent.clone()
+		p.personal = cloneSealed(s.Personal)
 		p.status = StatusSubmitted
 		p.scores = map[AssessorID]ProposalScored{}
 		p.milestones = map[MilestoneID]Milestone{}
@@ -753,6 +764,9 @@ func (p *Proposal) apply(e Event) error {
 	case ProposalRevised:
 		if id = e.ProposalID; id == p.id {
 			p.content = e.ProposalContent.clone()
+			if e.Personal != nil {
+				p.personal = cloneSealed(e.Personal)
+			}
 			p.revision++
 		}
 	case ProposalPublished:
@@ -859,6 +873,7 @@ func (p *Proposal) State() ProposalState {
 	s := ProposalState{
 		ID: p.id, CycleID: p.cycle, DistrictID: p.district, Author: p.author,
 		ProposalContent:  p.content.clone(),
+		Personal:         cloneSealed(p.personal),
 		Revision:         p.revision,
 		Status:           p.status,
 		Moderator:        p.moderator,
@@ -899,4 +914,12 @@ func ratString(r *big.Rat) string {
 		return r.Num().String()
 	}
 	return r.String()
+}
+
+func cloneSealed(s *Sealed) *Sealed {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	return &c
 }

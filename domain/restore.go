@@ -24,6 +24,7 @@ func RestoreCycle(st CycleState, version int) (*Cycle, error) {
 			Districts: slices.Clone(st.Districts), Plan: slices.Clone(st.Plan), BallotRule: st.BallotRule,
 			OutcomeRule: st.OutcomeRule, Assessment: cloneAssessment(st.Assessment),
 			AllowBallotReplacement: st.AllowBallotReplacement,
+			ResidentPolicy:         st.ResidentPolicy,
 		},
 		phase:       st.Phase,
 		assessors:   maps.Clone(st.Assessors),
@@ -54,7 +55,7 @@ func RestoreProposal(st ProposalState, version int) (*Proposal, error) {
 	}
 	p := &Proposal{
 		submitted: true, id: st.ID, cycle: st.CycleID, district: st.DistrictID, author: st.Author,
-		content: st.ProposalContent.clone(), revision: st.Revision,
+		content: st.ProposalContent.clone(), personal: cloneSealed(st.Personal), revision: st.Revision,
 		status: st.Status, moderator: st.Moderator, rejectionReason: st.RejectionReason,
 		withdrawn: st.Withdrawn, withdrawalReason: st.WithdrawalReason,
 		scores:     map[AssessorID]ProposalScored{},

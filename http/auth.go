@@ -137,7 +137,9 @@ func NewToken(name string, role Role, assessor string) (token string, entry stri
 
 // VoterKeys turns residents' IDs into pseudonymous voter keys with a keyed hash (HMAC-SHA-256). The secret is
 // configured on the server and never written to the log, so the log alone cannot link a key to a resident,
-// while the same resident always gets the same key (which is what makes "one ballot per resident" work).
+// while the same resident always gets the same key for one purpose in one cycle (which is what makes "one
+// ballot per resident" work). Key is the v1 derivation (one key everywhere); KeyFor chooses by the cycle's
+// scheme, and Keyed makes the other keyed digests the log holds (privacy.go).
 type VoterKeys struct {
 	secret []byte
 }

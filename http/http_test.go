@@ -19,6 +19,7 @@ import (
 	"github.com/pbledger/pbledger/eventstore/filestore"
 	pbhttp "github.com/pbledger/pbledger/http"
 	"github.com/pbledger/pbledger/ledger"
+	"github.com/pbledger/pbledger/personal"
 	"github.com/pbledger/pbledger/projections"
 )
 
@@ -67,8 +68,12 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	vault, err := personal.Open(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
 	srv := httptest.NewServer(pbhttp.NewServer(pbhttp.Config{
-		Store: store, Ledger: ledger.New(store, model, ledger.Metrics{}), Model: model, Tokens: tokens, Voters: voters, Logger: quiet,
+		Store: store, Ledger: ledger.New(store, model, ledger.Metrics{}), Model: model, Tokens: tokens, Voters: voters, Personal: vault, Logger: quiet,
 		MaxBodyBytes: 8 << 10,
 	}))
 	e.url = srv.URL
@@ -150,7 +155,13 @@ const openCycle = `{"cycle_id":"c1","name":"Test City 2026","currency":"KZT","cu
 // voting sets up a cycle in voting with three published proposals in north (p1 60000, p2 30000, p3 20000).
 func (e *env) voting(tb testing.TB) {
 	tb.Helper()
-	e.must(tb, 201, "POST", "/v1/cycles", "admin", openCycle)
+	e.vote(tb, openCycle)
+}
+
+// vote is voting with the cycle opened by the body given.
+func (e *env) vote(tb testing.TB, open string) {
+	tb.Helper()
+	e.must(tb, 201, "POST", "/v1/cycles", "admin", open)
 	e.must(tb, 201, "POST", "/v1/cycles/c1/assessors", "admin", `{"assessor_id":"exp1","role":"expert"}`)
 	e.must(tb, 201, "POST", "/v1/cycles/c1/assessors", "admin", `{"assessor_id":"bc1","role":"budget-commission"}`)
 	for _, p := range []struct {

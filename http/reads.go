@@ -168,10 +168,11 @@ func (s *Server) getOutcome(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getProposal(w http.ResponseWriter, r *http.Request) {
 	s.read(w, r, func(eventstore.Position) (any, eventstore.Position, error) {
 		p, err := s.model.Proposal(domain.ProposalID(chi.URLParam(r, "proposal")))
-		if err == nil {
-			w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(uint64(p.Revision), 10)))
+		if err != nil {
+			return nil, 0, err
 		}
-		return p, p.Position, err
+		w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(uint64(p.Revision), 10)))
+		return proposalAnswer{ProposalDetail: p, AuthorDetails: s.authorDetails(r, p.Personal)}, p.Position, nil
 	})
 }
 
@@ -219,6 +220,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	from := eventstore.Position(after) + 1
+	withheld := map[domain.CycleID]bool{}
 	for written := 0; written < limit && eventstore.Position(after) < head; {
 		recs, err := s.store.ReadAll(r.Context(), from, min(limit-written, 4096))
 		if err != nil {
@@ -234,7 +236,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, rec := range recs {
 			fe := feedEvent{Position: rec.Position, Stream: rec.StreamID, Revision: rec.Revision, ID: rec.ID.String(),
-				Type: rec.Type, Recorded: rec.Recorded, Data: rec.Data}
+				Type: rec.Type, Recorded: rec.Recorded, Data: s.feedData(r.Context(), rec, withheld)}
 			if len(rec.Metadata) > 0 {
 				fe.Metadata = rec.Metadata
 			}
@@ -256,6 +258,10 @@ func (s *Server) getPabulib(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cycle, district := cycleParam(r), districtParam(r)
+	if s.model.Withheld(cycle) {
+		s.writeError(w, r, projections.ErrWithheld) // its votes section would show the ballots
+		return
+	}
 	in, rec, at, err := s.model.DistrictInput(cycle, district)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/ledger"
+	"github.com/pbledger/pbledger/personal"
 	"github.com/pbledger/pbledger/projections"
 )
 
@@ -29,6 +30,8 @@ type Config struct {
 	Model  *projections.Model
 	Tokens *Tokens
 	Voters *VoterKeys
+	// Personal keeps authors' personal data erasable (crypto-shredding); nil refuses personal data.
+	Personal *personal.Vault
 	// Metrics, if not nil, records request counts and latencies.
 	Metrics *Metrics
 	// MetricsHandler serves /metrics (for example promhttp.HandlerFor the registry); nil means no /metrics.
@@ -56,6 +59,8 @@ type Server struct {
 	ready   func() bool
 	router  chi.Router
 	pages   *pages
+
+	personal *personal.Vault // authors' erasable personal data; nil refuses it
 }
 
 // NewServer builds the handler.
@@ -64,6 +69,7 @@ func NewServer(cfg Config) *Server {
 		store: cfg.Store, ledger: cfg.Ledger, model: cfg.Model, tokens: cfg.Tokens, voters: cfg.Voters,
 		metrics: cfg.Metrics, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, wait: cfg.ReadWait, ready: cfg.Ready,
 	}
+	s.personal = cfg.Personal
 	if s.log == nil {
 		s.log = discardLogger
 	}
@@ -124,6 +130,7 @@ func NewServer(cfg Config) *Server {
 		r.Post("/proposals/{proposal}/feasible", s.postMarkFeasible)
 		r.Post("/proposals/{proposal}/pledges", s.postPledge)
 		r.Post("/proposals/{proposal}/milestones", s.postMilestone)
+		r.Post("/erasures", s.postErasure)
 	})
 	s.pages.routes(r, s)
 	s.router = r

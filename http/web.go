@@ -187,7 +187,7 @@ func (s *Server) pageProposal(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, "proposal.html", map[string]any{"Title": p.Title, "P": p, "C": c, "History": historyRows(p.History)})
+	s.render(w, r, "proposal.html", map[string]any{"Title": p.Title, "P": p, "C": c, "History": historyRows(p.History), "Author": s.authorDetails(r, p.Personal)})
 }
 
 // historyRow is a history entry for display.

@@ -3,11 +3,8 @@ package http
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -43,16 +40,19 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, roles
 		s.writeError(w, r, err)
 		return
 	}
-	req := ledger.Request{Principal: p.Name, Role: string(p.Role), RequestID: requestID(r.Context())}
+	// The request ID is the client's choice and goes into the public log: keyed too (the operator finds a
+	// request's events by computing the same digest).
+	req := ledger.Request{Principal: p.Name, Role: string(p.Role), RequestID: s.voters.Keyed("request id", requestID(r.Context()))[:24]}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if !sensibleID(key) {
 			s.writeError(w, r, errorf(codeMalformed, "Idempotency-Key must be 1 to 128 printable ASCII characters"))
 			return
 		}
-		h := sha256.New()
-		fmt.Fprintf(h, "%s %s\n", r.Method, r.URL.Path)
-		h.Write(body)
-		req.IdempotencyKey, req.RequestHash = key, hex.EncodeToString(h.Sum(nil))
+		// Both go into the public log, so both are keyed: the key may hold personal data, and the body holds a
+		// resident ID, which an unkeyed hash would let anyone search for.
+		req.IdempotencyKey = s.voters.Keyed("idempotency key", p.Name, key)
+		req.RequestHash = s.voters.Keyed("request", r.Method, r.URL.Path, string(body))
+		req.LegacyIdempotencyKey, req.LegacyRequestHash = key, legacyRequestHash(r, body)
 	}
 	if im := r.Header.Get("If-Match"); im != "" {
 		rev, ok := parseETag(im)
@@ -162,14 +162,6 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 
 func created(prefix string) func(string) string { return func(id string) string { return prefix + id } }
 
-// resident turns the resident ID the gateway passes into the pseudonymous voter key.
-func (s *Server) resident(id string) (domain.VoterKey, error) {
-	if strings.TrimSpace(id) == "" || len(id) > 256 {
-		return "", errorf(domain.CodeInvalid, "resident_id is required (at most 256 bytes)")
-	}
-	return domain.VoterKey(s.voters.Key(id)), nil
-}
-
 // ---- cycle commands (admin) ----
 
 func (s *Server) postOpenCycle(w http.ResponseWriter, r *http.Request) {
@@ -178,6 +170,7 @@ func (s *Server) postOpenCycle(w http.ResponseWriter, r *http.Request) {
 		if err := decode(body, &cmd); err != nil {
 			return ledger.Written{}, err
 		}
+		newCycleDefaults(&cmd)
 		return s.ledger.OpenCycle(ctx, req, cmd)
 	})
 }
@@ -230,6 +223,7 @@ type proposalInput struct {
 	DistrictID domain.DistrictID `json:"district_id"`
 	ResidentID string            `json:"resident_id"`
 	domain.ProposalContent
+	AuthorDetails *authorInput `json:"author_details,omitempty"`
 }
 
 func (s *Server) postSubmitProposal(w http.ResponseWriter, r *http.Request) {
@@ -238,7 +232,14 @@ func (s *Server) postSubmitProposal(w http.ResponseWriter, r *http.Request) {
 		if err := decode(body, &in); err != nil {
 			return ledger.Written{}, err
 		}
-		author, err := s.resident(in.ResidentID)
+		author, err := s.resident(ctx, domain.CycleID(chi.URLParam(r, "cycle")), domain.PurposeAuthor, in.ResidentID)
+		if err != nil {
+			return ledger.Written{}, err
+		}
+		if err := noEcho(in.ResidentID, contentFields(in.ProposalContent, "proposal_id", string(in.ProposalID))); err != nil {
+			return ledger.Written{}, err
+		}
+		sealed, err := s.seal(author, in.AuthorDetails)
 		if err != nil {
 			return ledger.Written{}, err
 		}
@@ -246,7 +247,7 @@ func (s *Server) postSubmitProposal(w http.ResponseWriter, r *http.Request) {
 			in.ProposalID = ledger.NewProposalID(req)
 		}
 		return s.ledger.SubmitProposal(ctx, req, domain.SubmitProposal{ProposalID: in.ProposalID,
-			CycleID: domain.CycleID(chi.URLParam(r, "cycle")), DistrictID: in.DistrictID, Author: author, ProposalContent: in.ProposalContent})
+			CycleID: domain.CycleID(chi.URLParam(r, "cycle")), DistrictID: in.DistrictID, Author: author, ProposalContent: in.ProposalContent, Personal: sealed})
 	})
 }
 
@@ -255,15 +256,23 @@ func (s *Server) postReviseProposal(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			ResidentID string `json:"resident_id"`
 			domain.ProposalContent
+			AuthorDetails *authorInput `json:"author_details,omitempty"`
 		}
 		if err := decode(body, &in); err != nil {
 			return ledger.Written{}, err
 		}
-		author, err := s.resident(in.ResidentID)
+		author, err := s.proposalResident(ctx, domain.ProposalID(chi.URLParam(r, "proposal")), domain.PurposeAuthor, in.ResidentID)
 		if err != nil {
 			return ledger.Written{}, err
 		}
-		return s.ledger.ReviseProposal(ctx, req, domain.ReviseProposal{ProposalID: domain.ProposalID(chi.URLParam(r, "proposal")), Author: author, ProposalContent: in.ProposalContent})
+		if err := noEcho(in.ResidentID, contentFields(in.ProposalContent)); err != nil {
+			return ledger.Written{}, err
+		}
+		sealed, err := s.seal(author, in.AuthorDetails)
+		if err != nil {
+			return ledger.Written{}, err
+		}
+		return s.ledger.ReviseProposal(ctx, req, domain.ReviseProposal{ProposalID: domain.ProposalID(chi.URLParam(r, "proposal")), Author: author, ProposalContent: in.ProposalContent, Personal: sealed})
 	})
 }
 
@@ -300,8 +309,11 @@ func (s *Server) postWithdrawProposal(w http.ResponseWriter, r *http.Request) {
 		if err := decode(body, &in); err != nil {
 			return ledger.Written{}, err
 		}
-		author, err := s.resident(in.ResidentID)
+		author, err := s.proposalResident(ctx, domain.ProposalID(chi.URLParam(r, "proposal")), domain.PurposeAuthor, in.ResidentID)
 		if err != nil {
+			return ledger.Written{}, err
+		}
+		if err := noEcho(in.ResidentID, map[string]string{"reason": in.Reason}); err != nil {
 			return ledger.Written{}, err
 		}
 		return s.ledger.WithdrawProposal(ctx, req, domain.WithdrawProposal{ProposalID: domain.ProposalID(chi.URLParam(r, "proposal")), Author: author, Reason: in.Reason})
@@ -394,8 +406,11 @@ func (s *Server) postPledge(w http.ResponseWriter, r *http.Request) {
 			if in.Business != "" {
 				return ledger.Written{}, errorf(domain.CodeInvalid, "a resident's pledge names resident_id, not business_id")
 			}
-			key, err := s.resident(in.ResidentID)
+			key, err := s.proposalResident(ctx, domain.ProposalID(chi.URLParam(r, "proposal")), domain.PurposePledge, in.ResidentID)
 			if err != nil {
+				return ledger.Written{}, err
+			}
+			if err := noEcho(in.ResidentID, map[string]string{"pledge_id": string(in.PledgeID)}); err != nil {
 				return ledger.Written{}, err
 			}
 			pledger = domain.PledgerID(key)
@@ -439,7 +454,7 @@ func (s *Server) postCastBallot(w http.ResponseWriter, r *http.Request) {
 		if err := decode(body, &in); err != nil {
 			return ledger.Written{}, err
 		}
-		voter, err := s.resident(in.ResidentID)
+		voter, err := s.resident(ctx, domain.CycleID(chi.URLParam(r, "cycle")), domain.PurposeBallot, in.ResidentID)
 		if err != nil {
 			return ledger.Written{}, err
 		}

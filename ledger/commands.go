@@ -257,6 +257,11 @@ func (s *Service) CastBallot(ctx context.Context, req Request, cmd domain.CastBa
 			}
 			return Written{}, err
 		}
+		if b.Version() == 0 {
+			if err := s.claimDistrict(ctx, req, c, cmd); err != nil {
+				return Written{}, err
+			}
+		}
 		w, err := s.append(ctx, req, "CastBallot", stream, expected(b.Version()), b.Changes())
 		if errors.Is(err, eventstore.ErrWrongExpectedRevision) && req.IfMatch == nil {
 			// Two ballots of one voter raced: the other one is the voter's ballot.

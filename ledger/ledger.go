@@ -91,9 +91,15 @@ type Request struct {
 	Principal string
 	Role      string
 	RequestID string
-	// IdempotencyKey and RequestHash come from the Idempotency-Key header and the request itself.
+	// IdempotencyKey and RequestHash come from the Idempotency-Key header and the request itself. They are
+	// written into the public log, so the HTTP layer passes keyed digests of them.
 	IdempotencyKey string
 	RequestHash    string
+	// LegacyIdempotencyKey and LegacyRequestHash are the key and hash as logs written before they were keyed
+	// hold them (the raw key; an unkeyed SHA-256 of the request). They are only looked up, never written, so
+	// that a retry of a request answered before the upgrade still gets its first answer.
+	LegacyIdempotencyKey string
+	LegacyRequestHash    string
 	// IfMatch, if set, is the revision the caller expects the command's stream to be at (If-Match).
 	IfMatch *eventstore.Revision
 }
@@ -338,6 +344,14 @@ func (s *Service) idempotent(req Request, write func() (Written, error)) (Writte
 		}
 		return w, nil
 	}
+	if req.LegacyIdempotencyKey != "" {
+		if w, hash, ok := s.idem.Lookup(req.Principal, req.LegacyIdempotencyKey); ok {
+			if hash != req.LegacyRequestHash {
+				return Written{}, fmt.Errorf("ledger: key %q: %w", req.IdempotencyKey, ErrIdempotencyKeyReused)
+			}
+			return w, nil
+		}
+	}
 	w, err := write()
 	if err == nil {
 		s.idem.Remember(req.Principal, req.IdempotencyKey, req.RequestHash, w)
@@ -364,14 +378,15 @@ var idNamespace = uuid.MustParse("6f1e0c52-8a43-4a8e-9a55-2f7b0e6d1c90")
 
 // append encodes and appends events to stream, and returns the answer.
 func (s *Service) append(ctx context.Context, req Request, command, stream string, exp eventstore.ExpectedRevision, events []domain.Event) (Written, error) {
-	meta, err := json.Marshal(Metadata{
-		Principal: req.Principal, Role: req.Role, RequestID: req.RequestID, Command: command,
-		IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash,
-	})
+	return s.appendWithIDs(ctx, req, command, stream, exp, events, eventIDs(req, len(events)))
+}
+
+// appendWithIDs is append with the events' IDs chosen by the caller.
+func (s *Service) appendWithIDs(ctx context.Context, req Request, command, stream string, exp eventstore.ExpectedRevision, events []domain.Event, ids []uuid.UUID) (Written, error) {
+	meta, err := metadataJSON(req, command)
 	if err != nil {
 		return Written{}, fmt.Errorf("ledger: metadata: %w", err)
 	}
-	ids := eventIDs(req, len(events))
 	data := make([]eventstore.EventData, len(events))
 	types := make([]string, len(events))
 	for i, e := range events {

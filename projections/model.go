@@ -263,6 +263,10 @@ func (m *Model) apply(d Decoded) error {
 		}
 	case domain.BallotCast, domain.BallotReplaced:
 		return m.applyBallot(e, r)
+	case domain.VoterDistrictClaimed:
+		// Only the write side needs claims; the ballot that follows is what counts.
+	case domain.PersonalDataErased:
+		// The audit record of an erasure; the key it names is gone, which is what readers see.
 	default:
 		return m.applyProposal(e, r, d.meta)
 	}

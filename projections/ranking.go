@@ -26,6 +26,9 @@ type Ranking struct {
 	Exponent     int               `json:"currency_exponent"`
 	Rule         outcome.Rule      `json:"rule"`
 	Budget       domain.Money      `json:"budget"`
+	// Withheld is true while the cycle hides results during voting (Model.Withheld): then the entries carry
+	// no rank, votes, support or result, are in proposal-ID order, and Selected and TieBreaks are empty.
+	Withheld bool `json:"withheld,omitempty"`
 	// Provisional is true before the district's allocation is recorded: the ranking is what the rule gives
 	// on the ballots counted so far. After allocation the ranking is the recorded outcome.
 	Provisional bool `json:"provisional"`
@@ -82,22 +85,31 @@ const minRefresh = 250 * time.Millisecond
 // DistrictRanking returns a district's ranking reflecting at least position minPos (which the caller has
 // waited for with WaitFor).
 func (m *Model) DistrictRanking(cycle domain.CycleID, district domain.DistrictID, minPos eventstore.Position) (Ranking, error) {
+	withheld := m.Withheld(cycle)
 	rc, err := m.ranking(cycle, district, minPos)
 	if err != nil {
 		return Ranking{}, err
 	}
 	defer rc.mu.Unlock()
+	if withheld {
+		return withhold(rc.ranking), nil
+	}
 	return rc.ranking, nil
 }
 
 // DistrictRankingJSON is DistrictRanking encoded as JSON (with a trailing newline). The encoding is cached
 // with the ranking, so a read of an unchanged ranking costs no encoding.
 func (m *Model) DistrictRankingJSON(cycle domain.CycleID, district domain.DistrictID, minPos eventstore.Position) ([]byte, eventstore.Position, error) {
+	withheld := m.Withheld(cycle)
 	rc, err := m.ranking(cycle, district, minPos)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rc.mu.Unlock()
+	if withheld {
+		b, err := json.Marshal(withhold(rc.ranking))
+		return append(b, '\n'), rc.ranking.Position, err
+	}
 	if rc.json == nil {
 		b, err := json.Marshal(rc.ranking)
 		if err != nil {

@@ -190,6 +190,8 @@ type ProposalDetail struct {
 	domain.ProposalState
 	// Votes is the number of counted ballots that include the proposal.
 	Votes int64 `json:"votes"`
+	// VotesWithheld is true (and Votes 0) while the cycle hides results during voting.
+	VotesWithheld bool `json:"votes_withheld,omitempty"`
 	// Funded is what the allocation funds the proposal with, if it was funded.
 	Funded *domain.Money `json:"funded,omitempty"`
 	// Revision is the stream's current revision: send it in If-Match to change the proposal.
@@ -211,9 +213,10 @@ func (m *Model) Proposal(id domain.ProposalID) (ProposalDetail, error) {
 		if f, ok := cv.agg.Funded(id); ok {
 			d.Funded = &f
 		}
-		if dv := cv.districts[pv.agg.DistrictID()]; dv != nil {
+		if dv := cv.districts[pv.agg.DistrictID()]; dv != nil && !cv.agg.ResultsWithheld() {
 			d.Votes = dv.votes[id]
 		}
+		d.VotesWithheld = cv.agg.ResultsWithheld()
 	}
 	return d, nil
 }

@@ -175,7 +175,7 @@ func TestBrowserPublicPageMatchesAPI(t *testing.T) {
 		if choice == "" {
 			t.Fatalf("no published proposal in %s to vote for", path)
 		}
-		pos := api.castBallot(t, ts.Tokens["demo-portal"], voting.ID, d, "browser-test-1", choice)
+		pos := api.castBallot(t, ts.Tokens["demo-portal"], voting.ID, d, demoIIN(9_000_000), choice)
 
 		var after jsonRanking
 		api.get(t, "/v1"+path+"/ranking?min_position="+strconv.FormatUint(pos, 10), &after)

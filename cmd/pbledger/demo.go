@@ -72,6 +72,8 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 			Criteria:          []domain.Criterion{{ID: "impact", Name: "Benefit to residents"}, {ID: "feasibility", Name: "Feasibility"}},
 			ExcludeInfeasible: true,
 		},
+		// What the API gives new cycles (docs/SECURITY.md), and Almaty's resident IDs: IINs.
+		ResidentPolicy: domain.ResidentPolicy{VoterKeys: domain.VoterKeysV2, DistrictsPerVoter: 1, ResidentIDPattern: domain.ResidentIDKazakhIIN},
 	})); err != nil {
 		return err
 	}
@@ -91,11 +93,11 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 		popularity float64
 	}
 	var published []prop
-	for _, d := range districts {
+	for di, d := range districts {
 		n := 10 + rng.IntN(4)
 		for i, j := range rng.Perm(len(demoProjects))[:n] {
 			pid := domain.ProposalID(fmt.Sprintf("%s.%s.%02d", id, d.ID, i+1))
-			author := domain.VoterKey(voters.Key(fmt.Sprintf("%s-author-%s-%d", id, d.ID, i)))
+			author := domain.VoterKey(voters.KeyFor(domain.VoterKeysV2, id, domain.PurposeAuthor, demoIIN(500_000+di*100+i)))
 			cost := domain.Money(20+rng.IntN(230)) * 1_000_000 * tenge
 			if err := must(svc.SubmitProposal(ctx, req, domain.SubmitProposal{ProposalID: pid, CycleID: id, DistrictID: d.ID, Author: author,
 				ProposalContent: domain.ProposalContent{Title: demoProjects[j].title + " (" + d.Name + ")", Category: demoProjects[j].category,
@@ -134,7 +136,7 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 	// Ballots: 250 to 400 residents per district approve 1 to 5 proposals, favouring the popular ones.
 	type ballot struct{ cmd domain.CastBallot }
 	var ballots []ballot
-	for _, d := range districts {
+	for di, d := range districts {
 		var mine []prop
 		for _, p := range published {
 			if p.district == d.ID {
@@ -155,7 +157,7 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 				choices = append(choices, domain.BallotChoice{ProposalID: p.id})
 			}
 			ballots = append(ballots, ballot{domain.CastBallot{CycleID: id, DistrictID: d.ID,
-				Voter: domain.VoterKey(voters.Key(fmt.Sprintf("%s-resident-%s-%d", id, d.ID, v))), Choices: choices}})
+				Voter: domain.VoterKey(voters.KeyFor(domain.VoterKeysV2, id, domain.PurposeBallot, demoIIN(di*1000+v))), Choices: choices}})
 		}
 	}
 	// Cast them concurrently, as a city portal would: the store commits them in groups.
@@ -240,4 +242,19 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 		seen[p.district]++
 	}
 	return nil
+}
+
+// demoIIN returns the n-th demo resident's IIN: 12 digits with a valid check digit, distinct for every n below
+// 10^9. Each n owns a block of ten 11-digit prefixes and takes the first that has a check digit (about one
+// prefix in 121 has none). Demo residents use n below 10^6; tests above it.
+func demoIIN(n int) string {
+	for off := 0; off < 10; off++ {
+		prefix := fmt.Sprintf("8%010d", n*10+off)
+		for c := byte('0'); c <= '9'; c++ {
+			if s := prefix + string(c); domain.ValidIIN(s) {
+				return s
+			}
+		}
+	}
+	panic(fmt.Sprintf("demoIIN(%d): no valid IIN in its block", n))
 }

@@ -27,6 +27,7 @@ func commands() []command {
 		{"outcome", "compute a Pabulib file's outcome offline", runOutcome},
 		{"token", "make a bearer token and its tokens-file entry", runToken},
 		{"load", "load-test a running server with a Pabulib file's ballots", runLoad},
+		{"erase", "erase a proposal author's personal data (destroy their key; audited)", runErase},
 	}
 }
 

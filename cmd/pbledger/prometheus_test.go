@@ -300,8 +300,8 @@ func startDashboardTraffic(t *testing.T, ts *testServer) {
 		t.Fatalf("no demo-portal token among %v", ts.Tokens)
 	}
 	ballot := func(n int) string {
-		return fmt.Sprintf(`{"district_id":%q,"resident_id":"prometheus-test-resident-%d","choices":[{"proposal_id":%q}]}`,
-			district, n, candidates[n%len(candidates)])
+		return fmt.Sprintf(`{"district_id":%q,"resident_id":%q,"choices":[{"proposal_id":%q}]}`,
+			district, demoIIN(7_000_000+n), candidates[n%len(candidates)])
 	}
 
 	// Once, checked: the error statuses the error-ratio panel counts.

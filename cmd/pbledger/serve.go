@@ -27,6 +27,7 @@ import (
 	"github.com/pbledger/pbledger/eventstore/filestore"
 	pbhttp "github.com/pbledger/pbledger/http"
 	"github.com/pbledger/pbledger/ledger"
+	"github.com/pbledger/pbledger/personal"
 	"github.com/pbledger/pbledger/projections"
 )
 
@@ -34,6 +35,7 @@ import (
 const (
 	logDir         = "log"                        // the event store's segments
 	checkpointFile = "projections/checkpoint.gob" // the read model's checkpoint
+	personalKeys   = "personal-keys"              // authors' personal-data keys, outside the log (erasable)
 	tokensFile     = "tokens.json"                // bearer-token hashes and their principals
 	secretFile     = "voter-key.secret"           // the key of the voter-key HMAC; never in the log
 	demoTokensFile = "demo-tokens.txt"            // with --demo: the demo tokens in plain text, for trying the API
@@ -136,6 +138,10 @@ func (m *server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	vault, err := personal.Open(filepath.Join(m.dataDir, personalKeys))
+	if err != nil {
+		return err
+	}
 
 	model := projections.NewModel()
 	reg.MustRegister(projections.NewCollector(model, m.store))
@@ -170,7 +176,7 @@ func (m *server) Run(ctx context.Context) (err error) {
 	}
 
 	handler := pbhttp.NewServer(pbhttp.Config{
-		Store: m.store, Ledger: svc, Model: model, Tokens: tokens, Voters: voters,
+		Store: m.store, Ledger: svc, Model: model, Tokens: tokens, Voters: voters, Personal: vault,
 		Metrics: pbhttp.NewMetrics(reg), MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Logger: m.log, Ready: func() bool { return true },
 	})

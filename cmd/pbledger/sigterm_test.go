@@ -98,7 +98,7 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			body := fmt.Sprintf(`{"district_id":"almaly","resident_id":"sigterm-%d","choices":[{"proposal_id":"almaty-2026.almaly.01"}]}`, i)
+			body := fmt.Sprintf(`{"district_id":"almaly","resident_id":%q,"choices":[{"proposal_id":"almaty-2026.almaly.01"}]}`, demoIIN(8_000_000+i))
 			req, _ := http.NewRequest("POST", base+"/v1/cycles/almaty-2026/ballots", strings.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+portal)
 			req.Header.Set("Content-Type", "application/json")
