@@ -119,6 +119,30 @@ func checkText(what, s string, required, multiline bool, max int) error {
 		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t' || r == '\r')) {
 			return invalidf("%s contains a control character %U", what, r)
 		}
+		if bidiControl(r) {
+			return invalidf("%s contains the bidirectional control %U, which can make shown text read otherwise than it is stored", what, r)
+		}
+		if !multiline && invisible(r) {
+			return invalidf("%s contains the invisible character %U", what, r)
+		}
 	}
 	return nil
+}
+
+// RefusedInOneLine reports whether one-line text shown on the page (a title, a name) may not hold r: a
+// bidirectional control or an invisible character. Importers of outside data drop them (they change only how
+// the text looks); the API refuses them.
+func RefusedInOneLine(r rune) bool { return bidiControl(r) || invisible(r) }
+
+// bidiControl reports the explicit bidirectional formatting characters (Unicode UAX #9: embeddings,
+// overrides, isolates and the directional marks), which let text shown on the page read differently from
+// what it holds ("Trojan Source"). Right-to-left scripts need none of them.
+func bidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
+// invisible reports zero-width and invisible characters, refused in one-line text (titles, names) where they
+// make two different strings look the same. Descriptions keep the joiners some scripts need (ZWNJ in Persian).
+func invisible(r rune) bool {
+	return r >= 0x200B && r <= 0x200D || r >= 0x2060 && r <= 0x2064 || r == 0xFEFF || r == 0x180E || r == 0x034F || r == 0x00AD
 }

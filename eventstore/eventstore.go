@@ -162,6 +162,9 @@ var (
 	ErrInvalidAppend = errors.New("invalid append")
 	// ErrClosed: the store, or the subscription, was closed.
 	ErrClosed = errors.New("event store closed")
+	// ErrDiskFull: the store has no space to write. Nothing of the append was stored; the store recovers by
+	// itself once space is freed, so the caller may retry later.
+	ErrDiskFull = errors.New("no space left to write the log")
 )
 
 // WrongExpectedRevisionError says what an append expected and what it found.
@@ -191,8 +194,8 @@ func (e *WrongExpectedRevisionError) Is(target error) bool { return target == Er
 type Store interface {
 	// Append appends events to stream, atomically: after a crash either all of them are present or none.
 	// It returns only once the events are durable. It returns *WrongExpectedRevisionError (errors.Is
-	// ErrWrongExpectedRevision) if the stream is not as expected, ErrDuplicateEventID, ErrInvalidAppend or
-	// ErrClosed. If the events' IDs are exactly those of an earlier single append to the same stream, the
+	// ErrWrongExpectedRevision) if the stream is not as expected, ErrDuplicateEventID, ErrInvalidAppend,
+	// ErrDiskFull or ErrClosed. If the events' IDs are exactly those of an earlier single append to the same stream, the
 	// append is an idempotent retry: it writes nothing and returns that earlier append's result, whatever
 	// is expected now.
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events ...EventData) (AppendResult, error)

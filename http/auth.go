@@ -3,14 +3,10 @@ package http
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"strings"
 )
 
@@ -38,101 +34,6 @@ type Principal struct {
 	Role Role   `json:"role"`
 	// Assessor is the assessor ID an assessor token acts as.
 	Assessor string `json:"assessor,omitempty"`
-}
-
-// tokenEntry is one line of the tokens file.
-type tokenEntry struct {
-	Principal
-	// SHA256 is the hex SHA-256 of the token. Tokens themselves are never stored.
-	SHA256 string `json:"sha256"`
-}
-
-// Tokens maps token hashes to principals.
-type Tokens struct {
-	byHash map[[32]byte]Principal
-}
-
-// LoadTokens reads a tokens file: {"tokens":[{"name":…,"role":…,"assessor":…,"sha256":…},…]}. Errors name
-// the file and the entry.
-func LoadTokens(path string) (*Tokens, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("tokens file: %w", err)
-	}
-	defer f.Close()
-	t, err := ParseTokens(f)
-	if err != nil {
-		return nil, fmt.Errorf("tokens file %s: %w", path, err)
-	}
-	return t, nil
-}
-
-// ParseTokens reads a tokens file's contents.
-func ParseTokens(r io.Reader) (*Tokens, error) {
-	var file struct {
-		Tokens []tokenEntry `json:"tokens"`
-	}
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&file); err != nil {
-		return nil, fmt.Errorf("not a tokens file: %w", err)
-	}
-	t := &Tokens{byHash: make(map[[32]byte]Principal)}
-	names := map[string]bool{}
-	for i, e := range file.Tokens {
-		where := fmt.Sprintf("entry %d (%q)", i+1, e.Name)
-		if e.Name == "" {
-			return nil, fmt.Errorf("%s: name is required", where)
-		}
-		if names[e.Name] {
-			return nil, fmt.Errorf("%s: name is used twice", where)
-		}
-		names[e.Name] = true
-		switch e.Role {
-		case RoleGateway, RoleModerator, RoleAdmin:
-			if e.Assessor != "" {
-				return nil, fmt.Errorf("%s: only assessor tokens name an assessor", where)
-			}
-		case RoleAssessor:
-			if e.Assessor == "" {
-				return nil, fmt.Errorf("%s: an assessor token must name its assessor", where)
-			}
-		default:
-			return nil, fmt.Errorf("%s: unknown role %q (gateway, moderator, assessor, admin)", where, e.Role)
-		}
-		h, err := hex.DecodeString(e.SHA256)
-		if err != nil || len(h) != 32 {
-			return nil, fmt.Errorf("%s: sha256 must be 64 hex digits (pbledger token prints one)", where)
-		}
-		var key [32]byte
-		copy(key[:], h)
-		if _, dup := t.byHash[key]; dup {
-			return nil, fmt.Errorf("%s: the same token is listed twice", where)
-		}
-		t.byHash[key] = e.Principal
-	}
-	return t, nil
-}
-
-// Lookup returns the principal whose token this is.
-func (t *Tokens) Lookup(token string) (Principal, bool) {
-	if t == nil || token == "" {
-		return Principal{}, false
-	}
-	p, ok := t.byHash[sha256.Sum256([]byte(token))]
-	return p, ok
-}
-
-// NewToken returns a fresh random token and the tokens-file entry for it.
-func NewToken(name string, role Role, assessor string) (token string, entry string, err error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", err
-	}
-	token = "pbl_" + hex.EncodeToString(b)
-	sum := sha256.Sum256([]byte(token))
-	e, err := json.Marshal(tokenEntry{Principal: Principal{Name: name, Role: role, Assessor: assessor}, SHA256: hex.EncodeToString(sum[:])})
-	return token, string(e), err
 }
 
 // VoterKeys turns residents' IDs into pseudonymous voter keys with a keyed hash (HMAC-SHA-256). The secret is

@@ -21,6 +21,8 @@ const (
 	codeIdempotencyReuse   = "idempotency_key_reused"
 	codeUnavailable        = "unavailable" // the read model did not reach the asked position in time
 	codeMethodNotAllowed   = "method_not_allowed"
+	// codeUnsupportedMediaType: a body sent as anything but application/json.
+	codeUnsupportedMediaType = "unsupported_media_type"
 )
 
 // statusFor is the one table from error codes to HTTP statuses.
@@ -37,6 +39,8 @@ var statusFor = map[string]int{
 	codeIdempotencyReuse:   http.StatusUnprocessableEntity,
 	codeUnavailable:        http.StatusServiceUnavailable,
 	codeMethodNotAllowed:   http.StatusMethodNotAllowed,
+
+	codeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 }
 
 // titles are the short, fixed summaries of each code (RFC 9457 "title").
@@ -53,6 +57,8 @@ var titles = map[string]string{
 	codeIdempotencyReuse:   "Idempotency key reused with a different request",
 	codeUnavailable:        "Read model not ready",
 	codeMethodNotAllowed:   "Method not allowed",
+
+	codeUnsupportedMediaType: "Unsupported media type",
 }
 
 // Problem is an RFC 9457 problem details object.
@@ -102,11 +108,22 @@ func classify(err error) (code, message string, current *int64) {
 		return domain.CodeConflict, "the resource changed while the request was processed; retry", &cur
 	}
 	switch {
+	case errors.Is(err, eventstore.ErrDiskFull):
+		return codeUnavailable, unwritableMessage(err), nil
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, eventstore.ErrClosed):
 		// The client went away, or the server is shutting down: not a bug, and nothing was stored.
 		return codeUnavailable, "the server could not finish the request (it is shutting down or the request was cancelled); retry", nil
 	}
 	return domain.ErrorCode(err), domain.ErrorMessage(err), nil
+}
+
+// unwritableMessage says in plain words why the store cannot write: its errors name files and devices, which
+// are for the operator's log, not for callers.
+func unwritableMessage(err error) string {
+	if errors.Is(err, eventstore.ErrDiskFull) {
+		return "the server cannot store anything now: its disk is full. Nothing was stored; retry later"
+	}
+	return "the server cannot store anything: a write to its log failed and it must be restarted"
 }
 
 // writeError answers err as application/problem+json and logs it if it is internal.

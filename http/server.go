@@ -43,6 +43,9 @@ type Config struct {
 	ReadWait time.Duration
 	// Ready reports whether the read model has caught up; /readyz answers 503 until it has.
 	Ready func() bool
+	// Writable, if set, reports whether the store can write (nil) or why not (an error wrapping
+	// eventstore.ErrDiskFull while the disk is full); /readyz answers 503 while it cannot.
+	Writable func() error
 }
 
 // Server is pbledger's HTTP handler.
@@ -57,6 +60,7 @@ type Server struct {
 	maxBody int64
 	wait    time.Duration
 	ready   func() bool
+	health  func() error
 	router  chi.Router
 	pages   *pages
 
@@ -68,6 +72,7 @@ func NewServer(cfg Config) *Server {
 	s := &Server{
 		store: cfg.Store, ledger: cfg.Ledger, model: cfg.Model, tokens: cfg.Tokens, voters: cfg.Voters,
 		metrics: cfg.Metrics, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, wait: cfg.ReadWait, ready: cfg.Ready,
+		health: cfg.Writable,
 	}
 	s.personal = cfg.Personal
 	if s.log == nil {
@@ -96,6 +101,13 @@ func NewServer(cfg Config) *Server {
 		if !s.ready() {
 			s.writeError(w, r, errorf(codeUnavailable, "the read model is still catching up"))
 			return
+		}
+		if s.health != nil {
+			if err := s.health(); err != nil {
+				// The cause names files; the log has it (the store reported it), the answer says it in words.
+				s.writeError(w, r, &apiError{code: codeUnavailable, message: unwritableMessage(err), cause: err})
+				return
+			}
 		}
 		w.Write([]byte("ready\n"))
 	})

@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,8 +101,36 @@ type Request struct {
 	// that a retry of a request answered before the upgrade still gets its first answer.
 	LegacyIdempotencyKey string
 	LegacyRequestHash    string
-	// IfMatch, if set, is the revision the caller expects the command's stream to be at (If-Match).
-	IfMatch *eventstore.Revision
+	// IfMatch, if set, is what the caller expects of the command's stream (If-Match).
+	IfMatch *Precondition
+}
+
+// Precondition is an If-Match condition (RFC 9110 §13.1.1) on a command's stream: it holds when the stream
+// exists and Any is set ("*"), or when the stream's revision is one of Revisions. An empty one never holds.
+type Precondition struct {
+	Any       bool
+	Revisions []eventstore.Revision
+}
+
+// MatchRevision is the precondition that the stream is at revision rev.
+func MatchRevision(rev eventstore.Revision) *Precondition {
+	return &Precondition{Revisions: []eventstore.Revision{rev}}
+}
+
+// holds reports whether a stream of version events (0: it does not exist) meets the condition.
+func (p *Precondition) holds(version int) bool {
+	if version == 0 {
+		return false
+	}
+	if p.Any {
+		return true
+	}
+	for _, r := range p.Revisions {
+		if r == eventstore.Revision(version-1) {
+			return true
+		}
+	}
+	return false
 }
 
 // Errors of the application layer. Check them with errors.Is.
@@ -119,14 +148,26 @@ type PreconditionError struct {
 	// Current is the stream's last revision; Exists is false if the stream has no events.
 	Current eventstore.Revision
 	Exists  bool
-	Wanted  eventstore.Revision
+	// Wanted is the condition that did not hold.
+	Wanted Precondition
 }
 
 func (e *PreconditionError) Error() string {
-	if !e.Exists {
-		return fmt.Sprintf("If-Match: %s does not exist yet, revision %d was expected", e.Stream, e.Wanted)
+	want := "*"
+	if !e.Wanted.Any {
+		revs := make([]string, len(e.Wanted.Revisions))
+		for i, r := range e.Wanted.Revisions {
+			revs[i] = strconv.FormatUint(uint64(r), 10)
+		}
+		want = "revision " + strings.Join(revs, " or ")
+		if len(revs) == 0 {
+			want = "a revision it cannot be at (weak or foreign entity tags never match)"
+		}
 	}
-	return fmt.Sprintf("If-Match: %s is at revision %d, not %d", e.Stream, e.Current, e.Wanted)
+	if !e.Exists {
+		return fmt.Sprintf("If-Match: %s does not exist yet, %s was expected", e.Stream, want)
+	}
+	return fmt.Sprintf("If-Match: %s is at revision %d, not %s", e.Stream, e.Current, want)
 }
 
 // Is makes errors.Is(err, ErrPreconditionFailed) true.
@@ -318,7 +359,7 @@ func checkIfMatch(req Request, stream string, version int) error {
 	if req.IfMatch == nil {
 		return nil
 	}
-	if version == 0 || eventstore.Revision(version-1) != *req.IfMatch {
+	if !req.IfMatch.holds(version) {
 		pe := &PreconditionError{Stream: stream, Wanted: *req.IfMatch, Exists: version > 0}
 		if version > 0 {
 			pe.Current = eventstore.Revision(version - 1)

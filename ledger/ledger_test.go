@@ -233,16 +233,14 @@ func TestIfMatchAndPreconditionError(t *testing.T) {
 	store := mustStore(t)
 	svc := ledger.New(store, nil, ledger.Metrics{})
 	voting(t, svc)
-	stale := eventstore.Revision(0)
 	r := req
-	r.IfMatch = &stale
+	r.IfMatch = ledger.MatchRevision(0)
 	_, err := svc.AdvancePhase(context.Background(), r, domain.AdvancePhase{CycleID: "c1", To: domain.PhaseAllocation})
 	var pe *ledger.PreconditionError
 	if !errors.As(err, &pe) || !errors.Is(err, ledger.ErrPreconditionFailed) || pe.Current != 1 {
 		t.Fatalf("got %v, want a precondition error at revision 1", err)
 	}
-	cur := eventstore.Revision(1)
-	r.IfMatch = &cur
+	r.IfMatch = ledger.MatchRevision(1)
 	if _, err := svc.AdvancePhase(context.Background(), r, domain.AdvancePhase{CycleID: "c1", To: domain.PhaseAllocation}); err != nil {
 		t.Fatal(err)
 	}

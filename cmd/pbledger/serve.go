@@ -12,11 +12,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,6 +49,7 @@ type server struct {
 	demo                                  bool
 	cpuProfile                            string
 	drain                                 time.Duration
+	tokensPoll                            time.Duration
 	log                                   *slog.Logger
 
 	store    *filestore.Store
@@ -63,6 +66,7 @@ func (m *server) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.tokensPath, "tokens", "", "tokens file (default DATA/"+tokensFile+")")
 	fs.StringVar(&m.secretPath, "voter-secret", "", "file holding the voter-key secret (default DATA/"+secretFile+", created if missing)")
 	fs.BoolVar(&m.demo, "demo", false, "on an empty data directory, load the Almaty demo cycles and write demo tokens")
+	fs.DurationVar(&m.tokensPoll, "tokens-poll", 250*time.Millisecond, "how often to check the tokens file for changes (0: only on SIGHUP)")
 	fs.DurationVar(&m.drain, "drain", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	fs.StringVar(&m.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	if err := fs.Parse(args); err != nil {
@@ -87,6 +91,17 @@ func (m *server) Run(ctx context.Context) (err error) {
 	if m.log == nil {
 		m.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	// SIGHUP reloads the tokens file. It is caught from the start and for the rest of the process (never
+	// handed back to the default action, which ends the process): a SIGHUP must never kill the server.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	// The port first: a server that cannot listen must fail before it creates anything in the data
+	// directory (a log, a voter secret, demo tokens).
+	m.listener, err = net.Listen("tcp", m.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.addr, err)
+	}
+	defer m.listener.Close() // Serve closes it too; this covers the paths that fail before serving
 	if m.cpuProfile != "" {
 		f, err := os.Create(m.cpuProfile)
 		if err != nil {
@@ -107,6 +122,8 @@ func (m *server) Run(ctx context.Context) (err error) {
 		Help: "Always 1; the labels say which build is running.",
 	}, []string{"version", "goversion"}).WithLabelValues(buildVersion(), runtime.Version()).Set(1)
 	commitMetrics := newCommitMetrics(reg)
+	storeHealth := newStoreHealthCollector()
+	reg.MustRegister(storeHealth)
 
 	m.store, err = filestore.Open(ctx, filepath.Join(m.dataDir, logDir), filestore.Options{Logger: m.log, OnCommit: commitMetrics})
 	if err != nil {
@@ -117,6 +134,7 @@ func (m *server) Run(ctx context.Context) (err error) {
 			err = cerr
 		}
 	}()
+	storeHealth.health.Store(m.store.Health)
 	head, err := m.store.Head(ctx)
 	if err != nil {
 		return err
@@ -129,11 +147,21 @@ func (m *server) Run(ctx context.Context) (err error) {
 	tokens, err := pbhttp.LoadTokens(m.tokensPath)
 	if errors.Is(err, os.ErrNotExist) {
 		m.log.Warn("no tokens file: the API is read-only until one exists (see `pbledger token`)", "file", m.tokensPath)
-		tokens, err = pbhttp.ParseTokens(strings.NewReader(`{"tokens":[]}`))
+		tokens, err = pbhttp.ParseTokens(emptyTokens())
 	}
 	if err != nil {
 		return err
 	}
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		watchTokens(watchCtx, m.tokensPath, tokens, m.tokensPoll, hup, m.log)
+	}()
+	defer func() {
+		stopWatching()
+		<-watching
+	}()
 	voters, err := loadVoterSecret(m.secretPath)
 	if err != nil {
 		return err
@@ -178,13 +206,9 @@ func (m *server) Run(ctx context.Context) (err error) {
 	handler := pbhttp.NewServer(pbhttp.Config{
 		Store: m.store, Ledger: svc, Model: model, Tokens: tokens, Voters: voters, Personal: vault,
 		Metrics: pbhttp.NewMetrics(reg), MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		Logger: m.log, Ready: func() bool { return true },
+		Logger: m.log, Ready: func() bool { return true }, Writable: m.store.Health,
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
-	m.listener, err = net.Listen("tcp", m.addr)
-	if err != nil {
-		return err
-	}
 	m.log.Info("pbledger serving", "addr", "http://"+m.listener.Addr().String(), "data", m.dataDir)
 	close(m.ready)
 	serveErr := make(chan error, 1)

@@ -26,7 +26,28 @@ import (
 	"github.com/pbledger/pbledger/projections"
 )
 
-// openStore opens the data directory's log for a tool; the server must not be running on it.
+// ErrNoLog is returned by the tools that read a log (replay, rebuild) when the data directory holds none.
+var ErrNoLog = errors.New("no event log")
+
+// openExistingLog opens the data directory's log for a tool that reads it (replay, rebuild, and any future
+// verify): a directory without a log is refused, and nothing is created in it — opening would otherwise make
+// an empty store and report on it as if it were the real one (a typo in --data).
+func openExistingLog(ctx context.Context, dataDir string, stderr io.Writer) (*filestore.Store, error) {
+	segs, err := filepath.Glob(filepath.Join(dataDir, logDir, "*.seg"))
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 {
+		if _, err := os.Stat(dataDir); err != nil {
+			return nil, fmt.Errorf("data directory %s: %w", dataDir, err)
+		}
+		return nil, fmt.Errorf("%s holds %w (no segment files in %s); is --data the right directory?", dataDir, ErrNoLog, filepath.Join(dataDir, logDir))
+	}
+	return openStore(ctx, dataDir, stderr)
+}
+
+// openStore opens the data directory's log for a tool, creating an empty one if there is none; the server
+// must not be running on it.
 func openStore(ctx context.Context, dataDir string, stderr io.Writer) (*filestore.Store, error) {
 	dir := filepath.Join(dataDir, logDir)
 	if _, err := os.Stat(dataDir); err != nil {
@@ -193,7 +214,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else {
 		return fmt.Errorf("--until %q is neither a position nor an RFC 3339 time", *until)
 	}
-	store, err := openStore(ctx, *dataDir, stderr)
+	store, err := openExistingLog(ctx, *dataDir, stderr)
 	if err != nil {
 		return err
 	}
@@ -285,7 +306,7 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	store, err := openStore(ctx, *dataDir, stderr)
+	store, err := openExistingLog(ctx, *dataDir, stderr)
 	if err != nil {
 		return err
 	}
@@ -311,7 +332,8 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // ---- token ----
 
-func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runTokenEntry is `pbledger token --name N --role R`: print a token and its entry, edit nothing.
+func runTokenEntry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	name := fs.String("name", "", "the principal's name, written into every event it records (e.g. almaty-portal)")

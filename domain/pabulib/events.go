@@ -82,12 +82,12 @@ func ToImport(inst *Instance, id domain.CycleID, rule outcome.RuleName) (*Import
 	for _, p := range inst.Projects {
 		pid := ProposalID(id, p.ID)
 		ids[p.ID] = pid
-		content := domain.ProposalContent{Title: strings.TrimSpace(p.Fields["name"]), Cost: domain.Money(p.Cost), ExternalRef: p.ID,
+		content := domain.ProposalContent{Title: oneLine(p.Fields["name"]), Cost: domain.Money(p.Cost), ExternalRef: p.ID,
 			Category: strings.TrimSpace(p.Fields["category"])}
 		if content.Title == "" {
 			content.Title = "Project " + p.ID
 		}
-		content.Title = clip(oneLine(content.Title), domain.MaxTitleLen)
+		content.Title = clip(content.Title, domain.MaxTitleLen)
 		content.Category = clip(oneLine(content.Category), domain.MaxCategoryLen)
 		if lat, lon := strings.TrimSpace(p.Fields["latitude"]), strings.TrimSpace(p.Fields["longitude"]); lat != "" && lon != "" {
 			la, err1 := domain.ParseDegrees(lat)
@@ -179,7 +179,18 @@ func firstMeta(inst *Instance, keys ...string) string {
 	return ""
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine makes text one line for a name or title: whitespace runs become one space, and the characters the
+// ledger refuses in one-line text (bidi controls, zero-width and invisible characters, which real portals'
+// exports hold: a zero-width space before a title, emoji joined with U+200D) are dropped.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if domain.RefusedInOneLine(r) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
 
 func clip(s string, n int) string {
 	if len(s) <= n {

@@ -2,9 +2,13 @@ package filestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pbledger/pbledger/eventstore"
@@ -98,12 +102,19 @@ func (s *Store) writer() {
 		if carry != nil {
 			batch, carry = append(batch, carry), nil
 		} else {
+			var retry <-chan time.Time
+			if s.isFull() {
+				retry = time.After(s.opts.RetryInterval)
+			}
 			select {
 			case r := <-s.reqs:
 				batch = append(batch, r)
 			case <-s.quit:
 				s.drainClosed()
 				return
+			case <-retry:
+				s.probeSpace()
+				continue
 			}
 		}
 		size := batch[0].size
@@ -152,6 +163,17 @@ type accepted struct {
 // commit decides every append of the batch, writes the accepted ones as one frame, syncs it, and only then
 // makes them visible and answers.
 func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
+	if s.needRepair {
+		if err := s.repairTail(); err != nil {
+			s.mu.RLock()
+			full := s.full
+			s.mu.RUnlock()
+			for _, r := range batch {
+				r.done <- appendResult{err: fmt.Errorf("filestore: append %s: %w", r.stream, full)}
+			}
+			return
+		}
+	}
 	s.mu.Lock()
 	if s.failed != nil {
 		err := s.failed
@@ -237,6 +259,10 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 		}
 		s.segments[segNo].size = frameOff + int64(len(frame))
 		s.committed = next - 1
+		if s.full != nil {
+			s.full = nil
+			s.log.Info("filestore: the disk has space again; writing resumed", "dir", s.dir)
+		}
 		close(s.notify)
 		s.notify = make(chan struct{})
 		s.mu.Unlock()
@@ -250,11 +276,23 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 		return
 	}
 
-	// The disk refused the write or the sync. What reached the file is unknown, and after a failed fsync
-	// the page cache cannot be trusted (Linux may drop the dirty pages), so the store stops accepting
-	// appends; reopening verifies the log and cuts off whatever part of this frame landed.
+	// The disk refused the write or the sync. If it is full, nothing of this frame was acknowledged and
+	// the frames before it were synced by their own commits, so cutting the file back to the last good frame
+	// (repairTail, before the next write) leaves exactly the acknowledged log: appends fail with
+	// ErrDiskFull until a write succeeds again. For any other failure what reached the file is unknown, and
+	// after a failed fsync the page cache cannot be trusted (Linux may drop the dirty pages), so the store
+	// stops accepting appends; reopening verifies the log and cuts off whatever part of this frame landed.
 	s.mu.Lock()
-	s.failed = err
+	if noSpace(err) {
+		if s.full == nil {
+			s.log.Error("filestore: the disk is full; appends fail until space is freed, then resume by themselves", "dir", s.dir, "err", err)
+		}
+		s.full = fmt.Errorf("%w (%w)", eventstore.ErrDiskFull, err)
+		s.needRepair = true
+		err = s.full
+	} else {
+		s.failed = err
+	}
 	for i := len(undos) - 1; i >= 0; i-- {
 		u := undos[i]
 		st := s.streams[u.stream]
@@ -269,7 +307,9 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 		}
 	}
 	s.mu.Unlock()
-	s.log.Error("filestore: write failed; refusing further appends until reopened", "dir", s.dir, "err", err)
+	if !errors.Is(err, eventstore.ErrDiskFull) {
+		s.log.Error("filestore: write failed; refusing further appends until reopened", "dir", s.dir, "err", err)
+	}
 	for _, a := range oks {
 		a.req.done <- appendResult{err: fmt.Errorf("filestore: append %s: %w", a.req.stream, err)}
 	}
@@ -389,7 +429,7 @@ func (s *Store) writeFrame(first eventstore.Position, frame []byte) (uint32, int
 			return 0, 0, 0, err
 		}
 	}
-	if _, err := seg.file.WriteAt(frame, off); err != nil {
+	if _, err := s.writeAt(seg.file, frame, off); err != nil {
 		return 0, 0, 0, fmt.Errorf("write %s at %d: %w", seg.path, off, err)
 	}
 	if err := fdatasync(seg.file); err != nil {
@@ -424,7 +464,7 @@ func (s *Store) zeroAhead(seg *segment, end int64) error {
 		if n > zeroAheadChunk {
 			n = zeroAheadChunk
 		}
-		if _, err := seg.file.WriteAt(s.zeros[:n], off); err != nil {
+		if _, err := s.writeAt(seg.file, s.zeros[:n], off); err != nil {
 			return fmt.Errorf("extend %s at %d: %w", seg.path, off, err)
 		}
 		off += n
@@ -445,3 +485,78 @@ func (s *Store) rollSegment(first eventstore.Position, frameLen int64) error {
 	old.file = nil
 	return nil
 }
+
+// writeAt writes to a segment file: frames and the zeros ahead of them. Tests replace it (export_test.go) to
+// make the disk fill up at a chosen byte, which a real small disk cannot be made to do.
+func (s *Store) writeAt(f *os.File, b []byte, off int64) (int, error) {
+	if s.writeFault != nil {
+		return s.writeFault(f, b, off)
+	}
+	return f.WriteAt(b, off)
+}
+
+// noSpace reports whether a write failed for want of space (or quota), which freeing space cures.
+func noSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// isFull reports whether the store is waiting for disk space.
+func (s *Store) isFull() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.full != nil && s.failed == nil
+}
+
+// repairTail cuts the last segment back to its last durable frame, removing whatever part of a frame that
+// failed for want of space reached the file (and the zeros written ahead, which frees their space), and
+// syncs that. Only the writer calls it.
+func (s *Store) repairTail() error {
+	seg := s.segments[len(s.segments)-1]
+	if err := seg.file.Truncate(seg.size); err != nil {
+		return fmt.Errorf("truncate %s: %w", seg.path, err)
+	}
+	if err := fdatasync(seg.file); err != nil {
+		return fmt.Errorf("sync %s: %w", seg.path, err)
+	}
+	seg.zeroed = seg.size
+	s.needRepair = false
+	return nil
+}
+
+// probeSpace is the writer's check, while the disk is full and no append comes to try, whether it has
+// space again: it writes and syncs a segment-roll's worth of zeros (zeroAheadChunk) into a scratch file, then
+// removes it. When that works, Health reports the store writable again. (Claiming the segment's own next
+// chunk would not do: a full segment needs a new file, which is what may not fit.)
+func (s *Store) probeSpace() {
+	if s.needRepair {
+		if err := s.repairTail(); err != nil {
+			return
+		}
+	}
+	if cap(s.zeros) < zeroAheadChunk {
+		s.zeros = make([]byte, zeroAheadChunk)
+	}
+	path := filepath.Join(s.dir, spaceProbeFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return
+	}
+	_, err = f.Write(s.zeros[:zeroAheadChunk])
+	if err == nil {
+		err = fdatasync(f)
+	}
+	f.Close()
+	os.Remove(path)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	if s.full != nil {
+		s.full = nil
+		s.log.Info("filestore: the disk has space again; writing resumed", "dir", s.dir)
+	}
+	s.mu.Unlock()
+}
+
+// spaceProbeFile is the scratch file of probeSpace; Open ignores it if a crash left one behind.
+const spaceProbeFile = "SPACE-PROBE"

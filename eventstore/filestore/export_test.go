@@ -20,3 +20,9 @@ func FrameStarts(path string) (starts []int64, end int64, err error) {
 	}
 	return starts, off, nil
 }
+
+// SetWriteFault makes the store's writes to segment files go through fn (nil: straight to the file). Set it
+// while no append is in flight; the next append's hand-off to the writer orders it.
+func SetWriteFault(s *Store, fn func(f *os.File, b []byte, off int64) (int, error)) {
+	s.writeFault = fn
+}

@@ -68,6 +68,9 @@ type Options struct {
 	OnCommit func(CommitInfo)
 	// Now returns the time recorded on events; time.Now if nil. Tests set it.
 	Now func() time.Time
+	// RetryInterval is how often a store whose disk is full checks whether it can write again when no
+	// append tries it first; one second if zero.
+	RetryInterval time.Duration
 }
 
 // Store is the file-based event store. Create it with Open.
@@ -92,9 +95,12 @@ type Store struct {
 	committed eventstore.Position // the last durable position; readers see only up to here
 	notify    chan struct{}       // closed and replaced on every commit
 	failed    error               // set when a write or sync failed: the store refuses further appends
+	full      error               // set while the disk is full (wraps eventstore.ErrDiskFull); cleared once a write succeeds
 
-	pending []pendingAppend // the writer's appends of the batch being built
-	zeros   []byte          // a chunk of zeros for zeroAhead
+	pending    []pendingAppend                                    // the writer's appends of the batch being built
+	needRepair bool                                               // the writer's: a write failed for want of space; cut the tail before writing
+	writeFault func(f *os.File, b []byte, off int64) (int, error) // tests only: see writeAt
+	zeros      []byte                                             // a chunk of zeros for zeroAhead
 
 	// readers is held (shared) while a read decodes from the mappings, which it does without mu so
 	// that reads never hold up a commit; Close takes it exclusively before unmapping.
@@ -134,6 +140,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.RetryInterval <= 0 {
+		opts.RetryInterval = time.Second
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("filestore: open %s: %w", dir, err)
@@ -393,6 +402,14 @@ func (s *Store) createSegment(first eventstore.Position, mapLen int64) error {
 	if err := syncDir(s.dir); err != nil {
 		return fail("sync directory of", err)
 	}
+	// Reopen under the final name: errors of the handle name the file it works on, and the .tmp name
+	// no longer exists (an operator would look for it in vain).
+	final, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fail("reopen", err)
+	}
+	f.Close()
+	f = final
 	if mapLen < s.opts.SegmentSize {
 		mapLen = s.opts.SegmentSize
 	}
@@ -450,6 +467,20 @@ func (s *Store) unmapLocked() {
 			seg.data = nil
 		}
 	}
+}
+
+// Health reports whether the store can write. It returns nil when it can; an error wrapping
+// eventstore.ErrDiskFull while the disk is full (appends fail with that error, and the store tries again on
+// every append and every Options.RetryInterval, so writes resume without a restart once space is freed); or
+// the write failure that stopped the store for good (a failed write or sync for another reason than space:
+// what reached the disk is unknown, and reopening the store verifies the log and cuts the torn frame off).
+func (s *Store) Health() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.failed != nil {
+		return s.failed
+	}
+	return s.full
 }
 
 // Dir returns the data directory.
