@@ -170,7 +170,7 @@ func checkResult(in outcome.Input, res outcome.Result) error {
 // Projects are the district's published proposals, ordered by ID, each with its public cost (cost minus
 // pledges), its assessment weight, and an exclusion reason when it is withdrawn or fails an assessment gate.
 // Proposals never published (submitted, rejected) were never on the ballot and are left out. Ballots are
-// ordered by voter key; points are kept for cumulative ballots only.
+// ordered by voter key; points are kept for cumulative and scoring ballots only.
 //
 // Errors: ErrUnknownCycle, ErrUnknownDistrict, and ErrInvalid for proposals or ballots that do not belong to
 // the district, duplicates, or ballots naming proposals not among the district's published ones (those also
@@ -212,14 +212,20 @@ func OutcomeInput(c *Cycle, district DistrictID, proposals []*Proposal, ballots 
 			Weight:   policy.Weight(p.MeanScore()),
 			Excluded: exclusion(p, policy),
 		})
+		if in.Rule.TieBreak == outcome.TieOrderListOrder {
+			in.Projects[len(in.Projects)-1].Position = p.content.ListPosition
+		}
 	}
 	slices.SortFunc(in.Projects, func(a, b outcome.Project) int { return cmp.Compare(a.ID, b.ID) })
 	listed := map[string]bool{}
 	for _, p := range in.Projects {
 		listed[p.ID] = true
 	}
+	if in.Rule.Name == outcome.GreedyExclusive {
+		in.Rule.Exclusive = c.exclusiveGroups(district, listed)
+	}
 	voters := map[VoterKey]bool{}
-	cumulative := in.VoteType == outcome.Cumulative
+	cumulative := in.VoteType == outcome.Cumulative || in.VoteType == outcome.Scoring
 	for i, b := range ballots {
 		switch {
 		case b == nil || !b.cast:

@@ -158,7 +158,11 @@ func checkBallot(c *Cycle, district District, proposals ProposalLookup, cmd Cast
 				return ballotErrorf(ErrProposalNotEligible, "proposal %q is not eligible: %s", ch.ProposalID, why)
 			}
 		}
-		if rule.Type != BallotCumulative {
+		if rule.Type == BallotScoring {
+			if ch.Points < rule.MinScore || ch.Points > rule.MaxScore {
+				return ballotErrorf(nil, "proposal %q has score %d; scores are %d..%d", ch.ProposalID, ch.Points, rule.MinScore, rule.MaxScore)
+			}
+		} else if rule.Type != BallotCumulative {
 			if ch.Points != 0 {
 				return ballotErrorf(nil, "a %s ballot gives no points (proposal %q has %d)", rule.Type, ch.ProposalID, ch.Points)
 			}

@@ -18,6 +18,7 @@ type Cycle struct {
 	assessors   map[AssessorID]AssessorRole
 	lots        map[DistrictID]string
 	allocations map[DistrictID]AllocationRecorded
+	exclusions  map[DistrictID][][]ProposalID
 	funded      map[ProposalID]Money
 
 	version int
@@ -355,6 +356,7 @@ func (c *Cycle) apply(e Event) error {
 		c.assessors = map[AssessorID]AssessorRole{}
 		c.lots = map[DistrictID]string{}
 		c.allocations = map[DistrictID]AllocationRecorded{}
+		c.exclusions = map[DistrictID][][]ProposalID{}
 		c.funded = map[ProposalID]Money{}
 		return nil
 	}
@@ -379,6 +381,12 @@ func (c *Cycle) apply(e Event) error {
 			break
 		}
 		c.lots[e.DistrictID] = e.Seed
+		return nil
+	case ExclusionGroupDeclared:
+		if e.CycleID != c.config.CycleID {
+			break
+		}
+		c.exclusions[e.DistrictID] = append(c.exclusions[e.DistrictID], slices.Clone(e.ProposalIDs))
 		return nil
 	case AllocationRecorded:
 		if e.CycleID != c.config.CycleID {

@@ -100,7 +100,14 @@ func TestOpenCycle(t *testing.T) {
 		}},
 		{"unknown outcome rule", func(c *domain.OpenCycle) { c.OutcomeRule = outcome.Rule{Name: "dictator"} }},
 		{"threshold without min support", func(c *domain.OpenCycle) { c.OutcomeRule = outcome.Rule{Name: outcome.GreedyThreshold} }},
-		{"min support on greedy", func(c *domain.OpenCycle) { c.OutcomeRule.MinSupport = 3 }},
+		{"min support on equal shares", func(c *domain.OpenCycle) {
+			c.OutcomeRule = outcome.Rule{Name: outcome.EqualSharesAdd1, MinSupport: 3}
+		}},
+		{"negative min support on greedy", func(c *domain.OpenCycle) { c.OutcomeRule.MinSupport = -1 }},
+		{"unknown tie-break order", func(c *domain.OpenCycle) { c.OutcomeRule.TieBreak = "tallest-first" }},
+		{"exclusion groups in the rule", func(c *domain.OpenCycle) {
+			c.OutcomeRule = outcome.Rule{Name: outcome.GreedyExclusive, Exclusive: [][]string{{"a", "b"}}}
+		}},
 		{"increment on greedy", func(c *domain.OpenCycle) { c.OutcomeRule.Increment = 100 }},
 		{"equal shares on ordinal", func(c *domain.OpenCycle) {
 			c.BallotRule = domain.BallotRule{Type: domain.BallotOrdinal}

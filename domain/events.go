@@ -26,6 +26,8 @@ const (
 	EventAssessorRegistered = "AssessorRegistered"
 	EventLotDrawn           = "LotDrawn"
 	EventAllocationRecorded = "AllocationRecorded"
+	// EventExclusionGroupDeclared is a budget commission's decision that proposals cannot all be built.
+	EventExclusionGroupDeclared = "ExclusionGroupDeclared"
 
 	EventProposalSubmitted        = "ProposalSubmitted"
 	EventProposalRevised          = "ProposalRevised"
@@ -49,7 +51,7 @@ const (
 func EventTypes() []string {
 	return []string{
 		EventCycleOpened, EventPhaseAdvanced, EventAssessorRegistered, EventLotDrawn, EventAllocationRecorded,
-		EventProposalSubmitted, EventProposalRevised, EventProposalPublished, EventProposalRejected,
+		EventExclusionGroupDeclared, EventProposalSubmitted, EventProposalRevised, EventProposalPublished, EventProposalRejected,
 		EventProposalWithdrawn, EventProposalScored, EventProposalMarkedInfeasible, EventProposalMarkedFeasible,
 		EventCoFinancingPledged, EventMilestoneReported,
 		EventBallotCast, EventBallotReplaced,
@@ -174,6 +176,9 @@ type ProposalContent struct {
 	Category string    `json:"category,omitempty"`
 	// ExternalRef links the proposal elsewhere, e.g. a Pabulib project id.
 	ExternalRef string `json:"external_ref,omitempty"`
+	// ListPosition is the proposal's place in the organiser's published list (1 = first; 0 = none), which
+	// the list-order tie-break follows (an imported Pabulib file's PROJECTS order).
+	ListPosition int `json:"list_position,omitempty"`
 }
 
 // ProposalSubmitted creates a proposal.
@@ -402,6 +407,8 @@ func Stream(e Event) string {
 		return CycleStream(e.CycleID)
 	case AllocationRecorded:
 		return CycleStream(e.CycleID)
+	case ExclusionGroupDeclared:
+		return CycleStream(e.CycleID)
 	case ProposalSubmitted:
 		return ProposalStream(e.ProposalID)
 	case ProposalRevised:
@@ -464,6 +471,8 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decodeAs[LotDrawn](eventType, data)
 	case EventAllocationRecorded:
 		return decodeAs[AllocationRecorded](eventType, data)
+	case EventExclusionGroupDeclared:
+		return decodeAs[ExclusionGroupDeclared](eventType, data)
 	case EventProposalSubmitted:
 		return decodeAs[ProposalSubmitted](eventType, data)
 	case EventProposalRevised:

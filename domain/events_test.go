@@ -31,6 +31,7 @@ func sampleEvents() []domain.Event {
 		domain.PhaseAdvanced{CycleID: "almaty-2020", From: domain.PhaseSubmission, To: domain.PhaseReview},
 		domain.AssessorRegistered{CycleID: "almaty-2020", AssessorID: "exp1", Role: domain.RoleExpert},
 		domain.LotDrawn{CycleID: "almaty-2020", DistrictID: "almaly", Seed: "0f3a"},
+		domain.ExclusionGroupDeclared{CycleID: "almaty-2020", DistrictID: "almaly", ProposalIDs: []domain.ProposalID{"p1", "p2"}, Official: "commission", Reason: "same site"},
 		domain.AllocationRecorded{CycleID: "almaty-2020", DistrictID: "almaly",
 			Rule: outcome.Rule{Name: outcome.EqualSharesAdd1Comparison, Increment: 100}, VoteType: outcome.Approval,
 			Budget: 1000, InputDigest: "abc123", LotSeed: "0f3a", BallotsCounted: 3,

@@ -30,6 +30,9 @@ const (
 	BallotOrdinal BallotType = "ordinal"
 	// BallotChooseOne: choose exactly one proposal.
 	BallotChooseOne BallotType = "choose-one"
+	// BallotScoring: give each chosen proposal a score between MinScore and MaxScore (zero or negative where
+	// MinScore allows); unlisted proposals score 0 (Pabulib's scoring type with default_score 0).
+	BallotScoring BallotType = "scoring"
 )
 
 // MaxPoints caps points on cumulative ballots so that sums never overflow.
@@ -51,6 +54,9 @@ type BallotRule struct {
 	// MinTotalPoints and MaxTotalPoints bound the points on a cumulative ballot; MaxTotalPoints is required.
 	MinTotalPoints int64 `json:"min_total_points,omitempty"`
 	MaxTotalPoints int64 `json:"max_total_points,omitempty"`
+	// MinScore and MaxScore bound each score on a scoring ballot; MaxScore must be above MinScore.
+	MinScore int64 `json:"min_score,omitempty"`
+	MaxScore int64 `json:"max_score,omitempty"`
 }
 
 // Validate reports whether r is a well-formed ballot rule.
@@ -66,7 +72,17 @@ func (r BallotRule) Validate() error {
 		return invalidf("ballot rule: max_cost applies only to %s ballots", BallotKnapsack)
 	}
 	points := r.MaxPointsPerProposal != 0 || r.MinTotalPoints != 0 || r.MaxTotalPoints != 0
+	if r.Type != BallotScoring && (r.MinScore != 0 || r.MaxScore != 0) {
+		return invalidf("ballot rule: min_score and max_score apply only to %s ballots", BallotScoring)
+	}
 	switch r.Type {
+	case BallotScoring:
+		if points {
+			return invalidf("ballot rule: a %s ballot takes min_score and max_score, not points limits", BallotScoring)
+		}
+		if r.MaxScore <= r.MinScore || r.MaxScore > MaxPoints || r.MinScore < -MaxPoints {
+			return invalidf("ballot rule: a %s ballot needs min_score < max_score within ±%d", BallotScoring, MaxPoints)
+		}
 	case BallotApproval, BallotKnapsack, BallotOrdinal:
 		if points {
 			return invalidf("ballot rule: points apply only to %s ballots", BallotCumulative)
@@ -97,6 +113,8 @@ func (r BallotRule) VoteType() outcome.VoteType {
 	switch r.Type {
 	case BallotCumulative:
 		return outcome.Cumulative
+	case BallotScoring:
+		return outcome.Scoring
 	case BallotOrdinal:
 		return outcome.Ordinal
 	case BallotChooseOne:
@@ -113,19 +131,26 @@ func (r BallotRule) VoteType() outcome.VoteType {
 func validateOutcomeRule(rule outcome.Rule, bt BallotType) error {
 	add1 := false
 	switch rule.Name {
-	case outcome.Greedy, outcome.GreedyNoSkip, outcome.GreedyThreshold:
+	case outcome.Greedy, outcome.GreedyNoSkip, outcome.GreedyThreshold, outcome.GreedyExclusive:
 	case outcome.EqualShares, outcome.EqualSharesComparison:
 	case outcome.EqualSharesAdd1, outcome.EqualSharesAdd1Comparison, outcome.EqualSharesAdd1Greedy:
 		add1 = true
 	default:
 		return invalidf("unknown outcome rule %q", rule.Name)
 	}
-	if rule.Name == outcome.GreedyThreshold {
-		if rule.MinSupport <= 0 {
-			return invalidf("outcome rule %q needs a positive min_support", rule.Name)
-		}
-	} else if rule.MinSupport != 0 {
-		return invalidf("outcome rule %q takes no min_support", rule.Name)
+	isGreedy := rule.Name == outcome.Greedy || rule.Name == outcome.GreedyNoSkip || rule.Name == outcome.GreedyThreshold ||
+		rule.Name == outcome.GreedyExclusive
+	if rule.Name == outcome.GreedyThreshold && rule.MinSupport <= 0 {
+		return invalidf("outcome rule %q needs a positive min_support", rule.Name)
+	}
+	if rule.MinSupport < 0 || (rule.MinSupport != 0 && !isGreedy) {
+		return invalidf("outcome rule %q takes no min_support (the greedy rules take one)", rule.Name)
+	}
+	if rule.TieBreak != "" && !slices.Contains(outcome.TieBreakOrders(), rule.TieBreak) {
+		return invalidf("unknown tie-break order %q", rule.TieBreak)
+	}
+	if len(rule.Exclusive) > 0 {
+		return invalidf("exclusion groups are declared by the budget commission (ExclusionGroupDeclared), not in the cycle's rule")
 	}
 	if rule.Increment < 0 || rule.Increment > int64(MaxMoney) {
 		return invalidf("outcome rule increment %d is outside 0..%d", rule.Increment, MaxMoney)
@@ -133,8 +158,7 @@ func validateOutcomeRule(rule outcome.Rule, bt BallotType) error {
 	if rule.Increment != 0 && !add1 {
 		return invalidf("outcome rule %q takes no increment", rule.Name)
 	}
-	isGreedy := rule.Name == outcome.Greedy || rule.Name == outcome.GreedyNoSkip || rule.Name == outcome.GreedyThreshold
-	if !isGreedy && (bt == BallotCumulative || bt == BallotOrdinal) {
+	if !isGreedy && (bt == BallotCumulative || bt == BallotOrdinal || bt == BallotScoring) {
 		return invalidf("outcome rule %q does not apply to %s ballots", rule.Name, bt)
 	}
 	return nil

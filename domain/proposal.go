@@ -115,6 +115,9 @@ func (pc ProposalContent) Validate() error {
 	if pc.Cost <= 0 || pc.Cost > MaxMoney {
 		return invalidf("cost %d must be positive and at most %d", pc.Cost, MaxMoney)
 	}
+	if pc.ListPosition < 0 {
+		return invalidf("list position %d is negative", pc.ListPosition)
+	}
 	if pc.Location != nil {
 		if err := pc.Location.Validate(); err != nil {
 			return err

@@ -284,16 +284,15 @@ func (s *Server) getPabulib(w http.ResponseWriter, r *http.Request) {
 		{Key: "district", Value: name},
 		{Key: "instance", Value: string(cycle) + "/" + string(district)},
 		{Key: "currency", Value: c.Currency},
-		{Key: "currency_exponent", Value: strconv.Itoa(c.CurrencyExponent)},
 		{Key: "log_position", Value: strconv.FormatUint(uint64(at.Position), 10)},
 	}
 	if rec != nil {
-		meta = append(meta, pabulib.KV{Key: "recorded_input_digest", Value: rec.InputDigest})
+		meta = append(meta, pabulib.KV{Key: pabulib.MetaRecordedDigest, Value: rec.InputDigest})
 	} else {
 		meta = append(meta, pabulib.KV{Key: "comment", Value: "provisional: voting or assessment is not over; the lot is not drawn yet"})
 	}
 	var buf bytes.Buffer
-	if err := pabulib.Write(&buf, pabulib.FromInput(in, meta)); err != nil {
+	if err := pabulib.Write(&buf, pabulib.FromInput(in, c.CurrencyExponent, meta)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -131,6 +131,7 @@ func NewServer(cfg Config) *Server {
 		r.Post("/cycles/{cycle}/phase", s.postAdvancePhase)
 		r.Post("/cycles/{cycle}/assessors", s.postRegisterAssessor)
 		r.Post("/cycles/{cycle}/districts/{district}/allocation", s.postAllocate)
+		r.Post("/cycles/{cycle}/districts/{district}/exclusions", s.postExclusionGroup)
 		r.Post("/cycles/{cycle}/proposals", s.postSubmitProposal)
 		r.Post("/cycles/{cycle}/ballots", s.postCastBallot)
 		r.Post("/proposals/{proposal}/revise", s.postReviseProposal)

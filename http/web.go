@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"html/template"
+	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,6 +33,14 @@ func newPages() *pages {
 		"inc":    func(i int) int { return i + 1 },
 		"reason": reasonText,
 		"deref":  func(m *domain.Money) domain.Money { return *m },
+		// ratMoney rounds an exact amount ("p/q" minor units) down to a whole minor unit, for display.
+		"ratMoney": func(s string) domain.Money {
+			r, ok := new(big.Rat).SetString(s)
+			if !ok {
+				return 0
+			}
+			return domain.Money(new(big.Int).Quo(r.Num(), r.Denom()).Int64())
+		},
 	}
 	t := template.Must(template.New("").Funcs(funcs).ParseFS(webFS, "web/*.html"))
 	css, err := webFS.ReadFile("web/style.css")

@@ -115,6 +115,25 @@ func (s *Service) RegisterAssessor(ctx context.Context, req Request, cmd domain.
 	return s.cycleCommand(ctx, req, cmd.CycleID, "RegisterAssessor", func(c *domain.Cycle) error { return c.RegisterAssessor(cmd) })
 }
 
+// DeclareExclusionGroup records the budget commission's decision that proposals of a district cannot all be
+// built (greedy-exclusive). It reads the named proposals' own streams.
+func (s *Service) DeclareExclusionGroup(ctx context.Context, req Request, cmd domain.DeclareExclusionGroup) (Written, error) {
+	if err := cmd.Validate(); err != nil {
+		return Written{}, err
+	}
+	proposals := make([]*domain.Proposal, 0, len(cmd.ProposalIDs))
+	for _, id := range cmd.ProposalIDs {
+		p, err := s.loadProposal(ctx, id)
+		if err != nil {
+			return Written{}, err
+		}
+		proposals = append(proposals, p)
+	}
+	return s.cycleCommand(ctx, req, cmd.CycleID, "DeclareExclusionGroup", func(c *domain.Cycle) error {
+		return c.DeclareExclusionGroup(cmd, domain.Proposals(proposals...))
+	})
+}
+
 // Allocate computes and records a district's allocation: it draws the lot, reads from the log every proposal
 // of the district and every ballot cast while voting was open, and lets the cycle's outcome rule decide.
 func (s *Service) Allocate(ctx context.Context, req Request, cycle domain.CycleID, district domain.DistrictID) (Written, error) {

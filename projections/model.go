@@ -242,7 +242,7 @@ func (m *Model) apply(d Decoded) error {
 		}
 		m.cycles[e.CycleID] = cv
 		m.cycleIDs = append(m.cycleIDs, e.CycleID)
-	case domain.PhaseAdvanced, domain.AssessorRegistered, domain.LotDrawn, domain.AllocationRecorded:
+	case domain.PhaseAdvanced, domain.AssessorRegistered, domain.LotDrawn, domain.AllocationRecorded, domain.ExclusionGroupDeclared:
 		id := cycleOf(e)
 		cv := m.cycles[id]
 		if cv == nil {
@@ -282,6 +282,8 @@ func cycleOf(e domain.Event) domain.CycleID {
 	case domain.LotDrawn:
 		return e.CycleID
 	case domain.AllocationRecorded:
+		return e.CycleID
+	case domain.ExclusionGroupDeclared:
 		return e.CycleID
 	}
 	return ""

@@ -64,6 +64,12 @@ type RankingEntry struct {
 	Funded domain.Money `json:"funded"`
 	Reason string       `json:"reason,omitempty"`
 	Detail string       `json:"detail,omitempty"`
+	// Left, SupportersCanPay and FundedAtCost say why in numbers (see outcome.Explanation): under a greedy
+	// rule the money left when the proposal's turn came; under Equal Shares what its supporters could still
+	// pay, and for a losing proposal the highest cost at which it would have been funded, all else equal.
+	Left             *domain.Money `json:"left,omitempty"`
+	SupportersCanPay string        `json:"supporters_can_pay,omitempty"`
+	FundedAtCost     *domain.Money `json:"funded_at_cost,omitempty"`
 }
 
 // rankCache holds a district's last computed ranking. Computing a provisional ranking runs the outcome
@@ -188,20 +194,22 @@ func (m *Model) computeRanking(cycle domain.CycleID, district domain.DistrictID)
 		proposals = append(proposals, p)
 	}
 	alloc, allocated := cv.agg.Allocation(district)
-	var in outcome.Input
-	if !allocated {
-		ballots := make([]*domain.Ballot, 0, len(dv.voters))
-		for _, v := range dv.voters {
-			ballots = append(ballots, dv.ballots[v].agg)
-		}
-		in, err = domain.OutcomeInput(cv.agg, district, proposals, ballots, ProvisionalLotSeed)
+	seed := ProvisionalLotSeed
+	if allocated {
+		seed = alloc.LotSeed // the input the allocation counted, for the explanations
 	}
+	ballots := make([]*domain.Ballot, 0, len(dv.voters))
+	for _, v := range dv.voters {
+		ballots = append(ballots, dv.ballots[v].agg)
+	}
+	in, err := domain.OutcomeInput(cv.agg, district, proposals, ballots, seed)
 	m.mu.RUnlock()
 	if err != nil {
 		return Ranking{}, 0, err
 	}
 
 	var decisions []domain.ProposalDecision
+	var res outcome.Result
 	if allocated {
 		decisions, r.TieBreaks, r.Selected = alloc.Decisions, alloc.TieBreaks, alloc.Total
 		for _, w := range alloc.Winners {
@@ -209,7 +217,7 @@ func (m *Model) computeRanking(cycle domain.CycleID, district domain.DistrictID)
 		}
 	} else {
 		r.Provisional = true
-		res, err := outcome.Compute(in)
+		res, err = outcome.Compute(in)
 		if err != nil {
 			return Ranking{}, 0, err
 		}
@@ -239,6 +247,7 @@ func (m *Model) computeRanking(cycle domain.CycleID, district domain.DistrictID)
 			e.Votes = dc.Votes // as counted at allocation
 		}
 	}
+	explainRanking(in, res, allocated, entries)
 	r.Entries = make([]RankingEntry, 0, len(entries))
 	for _, e := range entries {
 		r.Entries = append(r.Entries, *e)

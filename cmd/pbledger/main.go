@@ -25,6 +25,8 @@ func commands() []command {
 		{"replay", "print rankings and balances as they stood at a position or time", runReplay},
 		{"rebuild", "rebuild the read model's checkpoint from the whole log", runRebuild},
 		{"outcome", "compute a Pabulib file's outcome offline", runOutcome},
+		{"export", "export a counted district's input, with every parameter of the count, as Pabulib or JSON", runExport},
+		{"corpus", "count every Pabulib file of a directory and compare with the official winners", runCorpus},
 		{"token", "add, revoke and list bearer tokens (token add|revoke|list --data DIR)", runToken},
 		{"load", "load-test a running server with a Pabulib file's ballots", runLoad},
 		{"erase", "erase a proposal author's personal data (destroy their key; audited)", runErase},

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
@@ -30,6 +33,12 @@ func runOutcome(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"and seed), so the default depends only on the file's content and is the same for every rule")
 	minSupport := fs.Int64("min-support", -1, "least support a project needs under greedy-threshold;\ndefault: META min_project_score_threshold, else 0")
 	increment := fs.Int64("increment", 0, "per-voter budget step of the add1 completion, in the file's currency units (default 1)")
+	tieBreak := fs.String("tie-break", "", "order of the tie-breaks: "+strings.Join(outcome.TieBreakOrders(), ", ")+
+		";\nlist-order follows the file's PROJECTS section (default: lowest-cost, then most votes, then the lot)")
+	explain := fs.Bool("explain", false, "say why each project won or lost in numbers: the money left at its turn (greedy); what its\nsupporters could still pay and the cost at which it would have been funded (Equal Shares; recounts)")
+	recounts := fs.Int("explain-recounts", -1, "with --explain, at most this many recounts for the costs at which losing projects\nwould have been funded (0 or unset: 64 per project; each is a full count)")
+	var exclusive exclusionFlag
+	fs.Var(&exclusive, "exclusive", "an exclusion `group` of greedy-exclusive: project IDs separated by ',' of which at most one\nis funded (repeat the flag for several groups)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pbledger outcome --pabulib FILE [--rule RULE] [--json] [--lot-seed SEED]")
 		fmt.Fprintln(stderr, "Computes the outcome of a participatory-budgeting vote stored as a Pabulib file:")
@@ -75,9 +84,30 @@ func runOutcome(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *minSupport >= 0 {
 		in.Rule.MinSupport = *minSupport
 	}
-	in.Rule.Increment = *increment
-	in.LotSeed = *seed
-	if in.LotSeed == "" {
+	if *increment > 0 {
+		in.Rule.Increment = *increment * pabulib.Pow10(inst.Exponent)
+	} else if _, declared := inst.Get(pabulib.MetaIncrement); !declared && *rule != "" {
+		// The add1 completion steps one currency unit of the file unless the file says otherwise.
+		in.Rule.Increment = 0
+		if inst.Exponent > 0 && strings.HasPrefix(*rule, "equalshares/add1") {
+			in.Rule.Increment = pabulib.Pow10(inst.Exponent)
+		}
+	}
+	if *tieBreak != "" {
+		in.Rule.TieBreak = *tieBreak
+	}
+	if in.Rule.TieBreak == outcome.TieOrderListOrder {
+		if err := pabulib.SetListOrder(&in, inst); err != nil {
+			return fmt.Errorf("%s: %w", *path, err)
+		}
+	}
+	if len(exclusive) > 0 {
+		in.Rule.Exclusive = exclusive
+	}
+	if *seed != "" {
+		in.LotSeed = *seed
+	}
+	if _, recorded := inst.Get(pabulib.MetaLotSeed); !recorded && in.LotSeed == "" {
 		in.LotSeed = defaultLotSeed(in)
 	}
 	res, err := outcome.Compute(in)
@@ -85,6 +115,11 @@ func runOutcome(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("%s: %w", *path, err)
 	}
 	report := newReport(*path, inst, res)
+	if *explain {
+		if report.Explanations, err = outcome.Explain(in, res, outcome.ExplainOptions{MaxRecounts: cmp.Or(max(*recounts, 0), 64*len(in.Projects))}); err != nil {
+			return fmt.Errorf("%s: %w", *path, err)
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -142,8 +177,19 @@ type report struct {
 	LotSeed        string              `json:"lot_seed"`
 	// OfficialWinners are the projects the file marks as selected, when it does; MatchesOfficial says whether
 	// the computed winners are the same set.
-	OfficialWinners []string `json:"official_winners,omitempty"`
-	MatchesOfficial *bool    `json:"matches_official,omitempty"`
+	// RecordedInputDigest is the digest a pbledger export says the ledger recorded; MatchesRecorded says
+	// whether this count's input digest is the same.
+	RecordedInputDigest string   `json:"recorded_input_digest,omitempty"`
+	MatchesRecorded     *bool    `json:"matches_recorded,omitempty"`
+	OfficialWinners     []string `json:"official_winners,omitempty"`
+	MatchesOfficial     *bool    `json:"matches_official,omitempty"`
+	// SelectedValues counts the file's projects per `selected` value, when it has the column; values other
+	// than 0 and 1 mark money from outside the rule and are not compared (see pabulib.Instance.Selected).
+	SelectedValues map[string]int `json:"selected_values,omitempty"`
+	// Explanations are the numbers behind each decision (with --explain), in project ID order.
+	Explanations []outcome.Explanation `json:"explanations,omitempty"`
+	// Notes say where the file was read more leniently than the format requires, or adapted.
+	Notes []string `json:"notes,omitempty"`
 }
 
 type fundedProject struct {
@@ -194,6 +240,12 @@ func newReport(path string, inst *pabulib.Instance, res outcome.Result) report {
 		})
 		won[w.Project] = true
 	}
+	if d, ok := inst.Get(pabulib.MetaRecordedDigest); ok && d != "" {
+		match := d == res.InputDigest
+		r.RecordedInputDigest, r.MatchesRecorded = d, &match
+	}
+	r.SelectedValues = inst.SelectedValues()
+	r.Notes = inst.Notes
 	if official := inst.Selected(); official != nil {
 		r.OfficialWinners = official
 		match := len(official) == len(r.Winners)
@@ -226,6 +278,28 @@ func (r report) writeTable(w io.Writer) error {
 	if len(r.TieBreaks) > 0 {
 		fmt.Fprintf(w, "ties broken: %d (details with --json)\n", len(r.TieBreaks))
 	}
+	if len(r.Explanations) > 0 {
+		fmt.Fprintln(w, "\nwhy, in numbers:")
+		for _, x := range r.Explanations {
+			var parts []string
+			if x.Left != nil {
+				parts = append(parts, fmt.Sprintf("%d left at its turn", *x.Left))
+			}
+			if x.SupportersCanPay != "" {
+				can := x.SupportersCanPay
+				if r, ok := new(big.Rat).SetString(can); ok {
+					can = r.FloatString(2) // exact in --json
+				}
+				parts = append(parts, "its supporters could still pay "+can)
+			}
+			if x.FundedAtCost != nil {
+				parts = append(parts, fmt.Sprintf("funded at a cost of %d or less", *x.FundedAtCost))
+			}
+			if len(parts) > 0 {
+				fmt.Fprintf(w, "  %s: %s\n", x.Project, strings.Join(parts, "; "))
+			}
+		}
+	}
 	if r.MatchesOfficial != nil {
 		verdict := "same winners as the file's selected column"
 		if !*r.MatchesOfficial {
@@ -233,7 +307,27 @@ func (r report) writeTable(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "official result: %s (%d projects)\n", verdict, len(r.OfficialWinners))
 	}
+	values := make([]string, 0, len(r.SelectedValues))
+	for v := range r.SelectedValues {
+		values = append(values, v)
+	}
+	slices.Sort(values)
+	for _, v := range values {
+		if v != "0" && v != "1" {
+			fmt.Fprintf(w, "note: %d project(s) have selected = %s (funded from outside the rule); they are not compared\n", r.SelectedValues[v], v)
+		}
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 	fmt.Fprintf(w, "input digest: %s\nlot seed: %s\n", r.InputDigest, r.LotSeed)
+	if r.MatchesRecorded != nil {
+		verdict := "the same input the ledger recorded"
+		if !*r.MatchesRecorded {
+			verdict = "DIFFERS from the recorded " + r.RecordedInputDigest
+		}
+		fmt.Fprintf(w, "recorded input digest: %s\n", verdict)
+	}
 	return nil
 }
 
@@ -243,4 +337,23 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
+}
+
+// exclusionFlag collects --exclusive groups.
+type exclusionFlag [][]string
+
+func (e *exclusionFlag) String() string { return fmt.Sprint([][]string(*e)) }
+
+func (e *exclusionFlag) Set(v string) error {
+	var g []string
+	for id := range strings.SplitSeq(v, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			g = append(g, id)
+		}
+	}
+	if len(g) < 2 {
+		return fmt.Errorf("an exclusion group names at least two projects, separated by ','")
+	}
+	*e = append(*e, g)
+	return nil
 }

@@ -68,6 +68,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dataDir := fs.String("data", "./data", "data directory")
 	rule := fs.String("rule", "", "outcome rule for the imported cycles (default: each file's META rule)")
 	noAllocate := fs.Bool("no-allocate", false, "stop in the allocation phase instead of recording the outcome")
+	exclusionsFile := fs.String("exclusions", "", "`file` of exclusion groups for greedy-exclusive files, as scripts/corpus-exclusions.txt;\nrecorded as the budget commission's decisions")
+	tieBreak := fs.String("tie-break", "", "tie-break order of the imported cycles' rule: "+strings.Join(outcome.TieBreakOrders(), ", ")+
+		";\nlist-order follows each file's PROJECTS section, which reproduces every tie of the Pabulib library (docs/CORPUS.md)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pbledger import --data DIR [--rule RULE] [--no-allocate] FILE.pb...")
 		fmt.Fprintln(stderr, "Imports each Pabulib file as a cycle named after the file, with one district, its proposals and ballots.")
@@ -83,6 +86,13 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *rule != "" && !outcome.RuleName(*rule).Known() {
 		return fmt.Errorf("unknown rule %q (known: %v)", *rule, outcome.Rules())
 	}
+	exclusions := map[string][][]string{}
+	if *exclusionsFile != "" {
+		var err error
+		if exclusions, err = readExclusions(*exclusionsFile); err != nil {
+			return err
+		}
+	}
 	// Parse everything first, so a malformed file stops the import before anything is written.
 	type file struct {
 		path string
@@ -90,9 +100,18 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var files []file
 	for _, path := range fs.Args() {
-		imp, err := parseForImport(path, "", outcome.RuleName(*rule))
+		inst, err := readPabulib(path)
 		if err != nil {
 			return err
+		}
+		imp, err := instanceForImportWith(path, inst, "", pabulib.ImportOptions{Rule: outcome.RuleName(*rule), TieBreak: *tieBreak,
+			Exclusive: exclusions[filepath.Base(path)]})
+		if err != nil {
+			return err
+		}
+		// Every command through the domain in memory first: a file the ledger would refuse halfway writes nothing.
+		if _, err := imp.Check(false, ""); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		files = append(files, file{path, imp})
 	}
@@ -108,7 +127,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, f := range files {
 		start := time.Now()
 		req := ledger.Request{Principal: "import", Role: "system", RequestID: "import:" + filepath.Base(f.path)}
-		w, err := ImportCycle(ctx, svc, req, f.imp, !*noAllocate)
+		w, err := ImportCycle(ctx, svc, req, f.imp, !*noAllocate && !f.imp.Undetermined)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.path, err)
 		}
@@ -128,13 +147,24 @@ func parseForImport(path string, id domain.CycleID, rule outcome.RuleName) (*pab
 	if err != nil {
 		return nil, err
 	}
+	return instanceForImport(path, inst, id, rule)
+}
+
+// instanceForImport is parseForImport on a file already parsed.
+func instanceForImport(path string, inst *pabulib.Instance, id domain.CycleID, rule outcome.RuleName) (*pabulib.Import, error) {
+	return instanceForImportWith(path, inst, id, pabulib.ImportOptions{Rule: rule})
+}
+
+// instanceForImportWith is instanceForImport with every import option. The cycle ID is by default made from
+// the file's base name (pabulib.CycleIDFor).
+func instanceForImportWith(path string, inst *pabulib.Instance, id domain.CycleID, opts pabulib.ImportOptions) (*pabulib.Import, error) {
 	if id == "" {
-		id = domain.CycleID(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
+		id = pabulib.CycleIDFor(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
 	}
 	if err := id.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: the file name does not make a cycle ID: %w", path, err)
 	}
-	imp, err := pabulib.ToImport(inst, id, rule)
+	imp, err := pabulib.ToImportWith(inst, id, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -155,6 +185,11 @@ func ImportCycle(ctx context.Context, svc *ledger.Service, req ledger.Request, i
 		}
 		if _, err := svc.PublishProposal(ctx, req, domain.PublishProposal{ProposalID: p.ProposalID, Moderator: "import"}); err != nil {
 			return w, fmt.Errorf("project %s: %w", p.ExternalRef, err)
+		}
+	}
+	for _, x := range imp.Exclusions {
+		if _, err := svc.DeclareExclusionGroup(ctx, req, x); err != nil {
+			return w, fmt.Errorf("exclusion group: %w", err)
 		}
 	}
 	if w, err = svc.AdvancePhase(ctx, req, domain.AdvancePhase{CycleID: id, To: domain.PhaseVoting}); err != nil {

@@ -100,8 +100,7 @@ func TestImportReproducesOfficialOutcomes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in.LotSeed, _ = exported.Get("lot_seed")
-			if d, _ := exported.Get("recorded_input_digest"); d != o.InputDigest || outcome.Digest(in) != o.InputDigest {
+			if d, _ := exported.Get(pabulib.MetaRecordedDigest); d != o.InputDigest || outcome.Digest(in) != o.InputDigest {
 				t.Fatalf("export digest %s (META %s), recorded %s", outcome.Digest(in), d, o.InputDigest)
 			}
 			r, err := outcome.Compute(in)

@@ -42,8 +42,13 @@ const (
 	Greedy RuleName = "greedy"
 	// GreedyNoSkip funds projects by descending support and stops at the first that does not fit.
 	GreedyNoSkip RuleName = "greedy-no-skip"
-	// GreedyThreshold is Greedy among projects whose support is at least Rule.MinSupport.
+	// GreedyThreshold is Greedy among projects whose support is at least Rule.MinSupport (which must be
+	// positive). Every greedy rule honours a positive MinSupport; this name says the threshold is part of it.
 	GreedyThreshold RuleName = "greedy-threshold"
+	// GreedyExclusive is Greedy where some projects cannot all be built (Rule.Exclusive): once a project of an
+	// exclusion group is funded, the group's other projects are passed over (reason "exclusive"). Pabulib
+	// names it for Warsaw's districts, where the budget commission rules out overlapping projects.
+	GreedyExclusive RuleName = "greedy-exclusive"
 	// EqualShares is the Method of Equal Shares with cost utilities and no completion: each voter gets
 	// Budget / (number of ballots), exactly. It usually leaves part of the budget unspent.
 	EqualShares RuleName = "equalshares"
@@ -84,7 +89,7 @@ const (
 // Rules lists every rule name Compute accepts, in a stable order, for help texts and error messages.
 func Rules() []RuleName {
 	return []RuleName{
-		Greedy, GreedyNoSkip, GreedyThreshold,
+		Greedy, GreedyNoSkip, GreedyThreshold, GreedyExclusive,
 		EqualShares, EqualSharesAdd1, EqualSharesComparison, EqualSharesAdd1Comparison, EqualSharesAdd1Greedy,
 	}
 }
@@ -102,7 +107,8 @@ func (n RuleName) Known() bool {
 // Rule is an outcome rule with its parameters.
 type Rule struct {
 	Name RuleName `json:"name"`
-	// MinSupport is the least support a project needs under GreedyThreshold. It is compared with the
+	// MinSupport is the least support a project needs under the greedy rules (GreedyThreshold requires one; zero
+	// means none). It is compared with the
 	// unweighted support (approvals, points or rank score), because legal thresholds count votes; Weight only
 	// changes the order.
 	MinSupport int64 `json:"min_support,omitempty"`
@@ -110,6 +116,32 @@ type Rule struct {
 	// zero means 1. Pabulib files count whole currency units, so the default is "one złoty"; a ledger that
 	// counts grosze must set 100 to compute the same outcome as the official rule.
 	Increment int64 `json:"increment,omitempty"`
+	// TieBreak names the order of the tie-breaks (TieBreakOrders); "" means TieOrderLowestCost.
+	TieBreak string `json:"tie_break,omitempty"`
+	// Exclusive lists groups of projects that cannot all be built (they use the same site, say): under
+	// GreedyExclusive, once a project of a group is funded, the group's other projects are not funded.
+	// Each group names at least two projects; a project may be in several groups.
+	Exclusive [][]string `json:"exclusive,omitempty"`
+}
+
+// Orders of tie-breaks a rule may declare (Rule.TieBreak). They are stored in events forever.
+const (
+	// TieOrderLowestCost: lowest cost first, then most votes (Decision.Votes), then the lot. The default:
+	// among equally supported projects the cheaper one leaves more money for the others.
+	TieOrderLowestCost = "lowest-cost"
+	// TieOrderHighestCost: highest cost first, then most votes, then the lot. Among equally supported
+	// projects the city funds the larger one while it fits; this is how the Polish cities of the Pabulib
+	// library broke their ties (see docs/CORPUS.md).
+	TieOrderHighestCost = "highest-cost"
+	// TieOrderListOrder: the order of a declared list (Project.Position, lowest first), then the lot; for
+	// organisers who publish the order of tied projects before counting (for example the order projects
+	// were listed on the ballot).
+	TieOrderListOrder = "list-order"
+)
+
+// TieBreakOrders lists the values Rule.TieBreak accepts besides "".
+func TieBreakOrders() []string {
+	return []string{TieOrderLowestCost, TieOrderHighestCost, TieOrderListOrder}
 }
 
 // Project is a candidate for funding.
@@ -122,6 +154,9 @@ type Project struct {
 	Weight *big.Rat
 	// Excluded, when not empty, is the reason the project is not eligible; it is reported and never funded.
 	Excluded string
+	// Position is the project's place in a declared list (1 = first), used only by the TieOrderListOrder
+	// tie-break; zero elsewhere.
+	Position int
 }
 
 // Choice is one entry of a ballot.
@@ -157,7 +192,8 @@ var ErrInvalidInput = errors.New("outcome: invalid input")
 
 // Reason codes say why a project won or lost. They are stored in events forever.
 //
-// Precedence, when several apply: not-eligible, then no-support, then below-threshold, then the rule's own.
+// Precedence, when several apply: not-eligible, then no-support, then below-threshold, then above-budget, then
+// the rule's own.
 const (
 	ReasonFunded         = "funded"                   // selected and funded
 	ReasonExcluded       = "not-eligible"             // Project.Excluded was set; Decision.Detail carries its reason
@@ -166,6 +202,8 @@ const (
 	ReasonBelowThreshold = "below-threshold"          // support below Rule.MinSupport
 	ReasonNoSupporters   = "no-support"               // nobody supported it (support zero or less)
 	ReasonUnaffordable   = "supporters-cannot-afford" // Equal Shares: its supporters' shares could not pay for it
+	ReasonAboveBudget    = "above-budget"             // greedy rules: it costs more than the whole budget
+	ReasonExclusive      = "exclusive"                // greedy-exclusive: a project of its exclusion group was funded first
 )
 
 // Winner is a funded project, in selection order.
@@ -193,14 +231,19 @@ type Decision struct {
 	// Share is set for projects funded under Equal Shares: the most any one supporter paid for it (supporters
 	// with less money left paid all they had), exact, "p/q" when fractional.
 	Share string `json:"share,omitempty"`
+	// Left is, under the greedy rules, the money left in the budget when the project's turn came (before it
+	// was funded or passed over); nil when the rule never considered it.
+	Left *int64 `json:"left,omitempty"`
 }
 
-// Tie-breaks, in the order they apply: lowest cost first, then most votes (Decision.Votes), then the lot
-// (see LotOrder). They are stored in events forever.
+// Tie-breaks, as TieBreak.By names them: by default lowest cost first, then most votes (Decision.Votes), then
+// the lot (see LotOrder); Rule.TieBreak may declare another order. They are stored in events forever.
 const (
-	TieLowestCost = "lowest-cost"
-	TieMostVotes  = "most-votes"
-	TieLot        = "lot"
+	TieLowestCost  = "lowest-cost"
+	TieHighestCost = "highest-cost"
+	TieListOrder   = "list-order"
+	TieMostVotes   = "most-votes"
+	TieLot         = "lot"
 )
 
 // TieBreak records one tie the rule had to break: a moment when several projects were equally good
@@ -209,7 +252,8 @@ const (
 type TieBreak struct {
 	// Projects are the tied projects, in the order the tie-break put them; the first one took the place.
 	Projects []string `json:"projects"`
-	// By is the tie-break that put the first project ahead of the second: TieLowestCost, TieMostVotes or TieLot.
+	// By is the tie-break that put the first project ahead of the second: TieLowestCost, TieHighestCost,
+	// TieListOrder, TieMostVotes or TieLot.
 	By string `json:"by"`
 	// Stage is set only under the comparison rules: "equal-shares" or "greedy", the computation that met the tie.
 	Stage string `json:"stage,omitempty"`

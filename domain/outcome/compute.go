@@ -22,7 +22,7 @@ func Compute(in Input) (Result, error) {
 	}
 	var d decisions
 	switch in.Rule.Name {
-	case Greedy, GreedyNoSkip, GreedyThreshold:
+	case Greedy, GreedyNoSkip, GreedyThreshold, GreedyExclusive:
 		d = p.greedy(in.Rule.Name, in.Rule.MinSupport, "")
 	case EqualShares, EqualSharesAdd1:
 		d, err = p.equalShares(in.Rule.Name == EqualSharesAdd1, "")
@@ -96,6 +96,12 @@ func prepare(in Input) (*prepared, error) {
 	if in.Rule.Increment < 0 {
 		return nil, invalid("rule increment %d is negative", in.Rule.Increment)
 	}
+	if len(in.Rule.Exclusive) > 0 && in.Rule.Name != GreedyExclusive {
+		return nil, invalid("rule %s takes no exclusion groups (only %s does)", in.Rule.Name, GreedyExclusive)
+	}
+	if in.Rule.TieBreak != "" && !slices.Contains(TieBreakOrders(), in.Rule.TieBreak) {
+		return nil, invalid("unknown tie-break order %q (known: %s)", in.Rule.TieBreak, strings.Join(TieBreakOrders(), ", "))
+	}
 
 	p := &prepared{in: in, projects: make([]pproject, len(in.Projects))}
 	for i, pr := range in.Projects {
@@ -122,6 +128,16 @@ func prepare(in Input) (*prepared, error) {
 		index[pr.ID] = int32(i)
 	}
 
+	for gi, g := range in.Rule.Exclusive {
+		if len(g) < 2 {
+			return nil, invalid("exclusion group %d names %d project(s); a group needs at least two", gi+1, len(g))
+		}
+		for _, id := range g {
+			if _, ok := index[id]; !ok {
+				return nil, invalid("exclusion group %d names unknown project %q", gi+1, id)
+			}
+		}
+	}
 	if approvalLike {
 		p.sets = make([][]int32, len(in.Ballots))
 	}
@@ -180,32 +196,45 @@ func prepare(in Input) (*prepared, error) {
 	return p, nil
 }
 
-// tieCmp orders projects a and b, equal on the rule's own criterion, by the declared tie-breaks: lowest cost,
-// then most votes, then the lot.
+// tieCmp orders projects a and b, equal on the rule's own criterion, by the declared tie-breaks (Rule.TieBreak):
+// by default lowest cost, then most votes, then the lot.
 func (p *prepared) tieCmp(a, b int32) int {
+	c, _ := p.tieOrder(a, b)
+	return c
+}
+
+// tieOrder compares a and b by the declared tie-breaks and names the one that decided.
+func (p *prepared) tieOrder(a, b int32) (int, string) {
 	pa, pb := &p.projects[a], &p.projects[b]
-	if c := cmp.Compare(pa.Cost, pb.Cost); c != 0 {
-		return c
+	switch p.in.Rule.TieBreak {
+	case TieOrderHighestCost:
+		if c := cmp.Compare(pb.Cost, pa.Cost); c != 0 {
+			return c, TieHighestCost
+		}
+	case TieOrderListOrder:
+		if c := cmp.Compare(pa.Position, pb.Position); c != 0 {
+			return c, TieListOrder
+		}
+	default:
+		if c := cmp.Compare(pa.Cost, pb.Cost); c != 0 {
+			return c, TieLowestCost
+		}
 	}
-	if c := cmp.Compare(pb.votes, pa.votes); c != 0 {
-		return c
+	if p.in.Rule.TieBreak != TieOrderListOrder {
+		if c := cmp.Compare(pb.votes, pa.votes); c != 0 {
+			return c, TieMostVotes
+		}
 	}
 	if c := bytes.Compare(pa.lot[:], pb.lot[:]); c != 0 {
-		return c
+		return c, TieLot
 	}
-	return cmpString(pa.ID, pb.ID)
+	return cmpString(pa.ID, pb.ID), TieLot
 }
 
 // decisiveTieBreak names the tie-break that puts a before b.
 func (p *prepared) decisiveTieBreak(a, b int32) string {
-	pa, pb := &p.projects[a], &p.projects[b]
-	switch {
-	case pa.Cost != pb.Cost:
-		return TieLowestCost
-	case pa.votes != pb.votes:
-		return TieMostVotes
-	}
-	return TieLot
+	_, by := p.tieOrder(a, b)
+	return by
 }
 
 // tieBreak records tied projects, already in tie-break order.
@@ -225,7 +254,9 @@ type decisions struct {
 	detail   []string
 	rank     []int
 	share    []string
-	ties     []TieBreak
+	// left is, under the greedy rules, the money left when the project's turn came (0 when never considered).
+	left []int64
+	ties []TieBreak
 	// perVoter is the Equal Shares per-voter budget, "" for other rules.
 	perVoter   string
 	comparison *Comparison
@@ -238,6 +269,7 @@ func newDecisions(n int) decisions {
 		detail:   make([]string, n),
 		rank:     make([]int, n),
 		share:    make([]string, n),
+		left:     make([]int64, n),
 	}
 }
 
@@ -287,9 +319,19 @@ func (p *prepared) result(d decisions) (Result, error) {
 			Rank:     d.rank[i],
 			Share:    d.share[i],
 		}
+		if d.rank[i] > 0 && d.left != nil && !p.equalSharesResult(d) {
+			left := d.left[i]
+			res.Decisions[i].Left = &left
+		}
 	}
 	return res, nil
 }
 
 // ratString formats an exact amount: "p" when whole, "p/q" otherwise.
 func ratString(r *big.Rat) string { return r.RatString() }
+
+// equalSharesResult reports whether d came from Equal Shares, whose ranks are selection order, not turns
+// with money left.
+func (p *prepared) equalSharesResult(d decisions) bool {
+	return d.perVoter != "" && (d.comparison == nil || d.comparison.Chosen != Greedy)
+}

@@ -32,6 +32,11 @@ const digestVersion = "pbledger/outcome-input/v1"
 // an unknown vote type), where their order is the ranking and is kept. Voter keys are left out: they do not
 // influence the outcome, so two inputs that differ only in who holds which ballot have the same digest.
 // Because projects and ballots are sorted, permuting either does not change the digest.
+//
+// Parameters added later are written only when they are set, so that every input without them keeps the
+// digest it had: a "tie-break <netstring Rule.TieBreak>" line after lot-seed; an "exclusive <count>" line
+// followed by one line per group of Rule.Exclusive (each group's netstring IDs sorted and deduplicated, groups
+// sorted); and " position <Position>" at the end of a project's line when Position is not zero.
 func Digest(in Input) string {
 	h := sha256.New()
 	writeCanonical(h, in)
@@ -58,6 +63,20 @@ func writeCanonical(w io.Writer, in Input) {
 	line("vote-type", netstring(string(in.VoteType)))
 	line("rule", netstring(string(in.Rule.Name)), strconv.FormatInt(in.Rule.MinSupport, 10), strconv.FormatInt(inc, 10))
 	line("lot-seed", netstring(in.LotSeed))
+	// Parameters added after v1 are written only when set, so that inputs without them keep their v1 digest.
+	if in.Rule.TieBreak != "" {
+		line("tie-break", netstring(in.Rule.TieBreak))
+	}
+	if len(in.Rule.Exclusive) > 0 {
+		line("exclusive", strconv.Itoa(len(in.Rule.Exclusive)))
+		for _, g := range canonicalGroups(in.Rule.Exclusive) {
+			parts := make([]string, len(g))
+			for i, id := range g {
+				parts[i] = netstring(id)
+			}
+			line(parts...)
+		}
+	}
 
 	ps := slices.Clone(in.Projects)
 	slices.SortStableFunc(ps, func(a, b Project) int { return cmpString(a.ID, b.ID) })
@@ -66,6 +85,10 @@ func writeCanonical(w io.Writer, in Input) {
 		weight := "1"
 		if p.Weight != nil {
 			weight = p.Weight.RatString()
+		}
+		if p.Position != 0 {
+			line(netstring(p.ID), strconv.FormatInt(p.Cost, 10), weight, netstring(p.Excluded), "position", strconv.Itoa(p.Position))
+			continue
 		}
 		line(netstring(p.ID), strconv.FormatInt(p.Cost, 10), weight, netstring(p.Excluded))
 	}
@@ -144,4 +167,17 @@ func (e *ballotEncoder) encode(bl Ballot) string {
 
 func netstring(s string) string {
 	return strconv.Itoa(len(s)) + ":" + s
+}
+
+// canonicalGroups returns exclusion groups with each group sorted and deduplicated and the groups sorted, so
+// that the order in which they were declared does not matter.
+func canonicalGroups(groups [][]string) [][]string {
+	out := make([][]string, 0, len(groups))
+	for _, g := range groups {
+		c := slices.Clone(g)
+		slices.Sort(c)
+		out = append(out, slices.Compact(c))
+	}
+	slices.SortFunc(out, func(a, b []string) int { return slices.Compare(a, b) })
+	return out
 }

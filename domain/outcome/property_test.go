@@ -68,7 +68,7 @@ func combos() [][2]string {
 	for _, vt := range []outcome.VoteType{outcome.Approval, outcome.ChooseOne, outcome.Cumulative, outcome.Ordinal, outcome.Scoring} {
 		for _, r := range outcome.Rules() {
 			approvalLike := vt == outcome.Approval || vt == outcome.ChooseOne
-			if r == outcome.Greedy || r == outcome.GreedyNoSkip || r == outcome.GreedyThreshold || approvalLike {
+			if r == outcome.Greedy || r == outcome.GreedyNoSkip || r == outcome.GreedyThreshold || r == outcome.GreedyExclusive || approvalLike {
 				out = append(out, [2]string{string(vt), string(r)})
 			}
 		}
@@ -187,7 +187,7 @@ func checkGreedyLeavesNothingThatFits(tb testing.TB, in outcome.Input, res outco
 		if d.Reason == outcome.ReasonDoesNotFit && cost[d.Project] <= left {
 			tb.Errorf("project %s costs %d and was skipped, but %d is left", d.Project, cost[d.Project], left)
 		}
-		if !d.Selected && d.Reason != outcome.ReasonDoesNotFit && d.Reason != outcome.ReasonExcluded && d.Reason != outcome.ReasonNoSupporters {
+		if !d.Selected && d.Reason != outcome.ReasonDoesNotFit && d.Reason != outcome.ReasonExcluded && d.Reason != outcome.ReasonNoSupporters && d.Reason != outcome.ReasonAboveBudget {
 			tb.Errorf("project %s: unexpected reason %s under greedy", d.Project, d.Reason)
 		}
 	}

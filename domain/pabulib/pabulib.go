@@ -33,6 +33,15 @@ type Instance struct {
 	// BOM and CRLF record the file's byte order mark and line endings, so Write can reproduce them.
 	BOM  bool
 	CRLF bool
+	// Exponent is the currency exponent the file's amounts are counted in, taken from the data: the most
+	// decimal places (trailing zeros aside) written in META budget, min_sum_cost, max_sum_cost and any
+	// project's cost. It is 0 for most files (whole złoty, euros, …) and 2 for Kraków 2023–2025 and Warsaw
+	// 2017, whose costs and budgets carry grosze. Every amount of the Instance (Project.Cost, Budget, Limits)
+	// is an exact integer count of 10^-Exponent currency units.
+	Exponent int
+	// Notes say where Parse read the file more leniently than the format requires and what it did (duplicate
+	// projects in a vote read once). They are not written back by Write.
+	Notes []string
 }
 
 // KV is one META entry.
@@ -45,8 +54,8 @@ type KV struct {
 type Project struct {
 	// ID is the project_id column, trimmed.
 	ID string
-	// Cost is the cost column, in whole currency units; Pabulib writes some costs as "1000.0", which Parse
-	// accepts when the fraction is zero.
+	// Cost is the cost column, in units of 10^-Instance.Exponent of the currency ("1643824.66" is 164382466
+	// when the exponent is 2); "1000.0" and "1000,00" are read as whole numbers.
 	Cost int64
 	// Fields holds every other column by name, as written (name, votes, score, selected, category, …).
 	// Parse sets a key for every column; nil when there are no other columns.
@@ -109,14 +118,15 @@ func (inst *Instance) Rule() string {
 	return v
 }
 
-// Budget returns META budget in whole currency units. Budgets written with a zero fraction ("1000000.0",
-// "1000000,00") are accepted; a fraction of a unit is an error, because money is counted in whole units.
+// Budget returns META budget in units of 10^-Exponent of the currency. Budgets written with a zero fraction
+// ("1000000.0", "1000000,00") are whole numbers; more decimal places than Exponent are an error (Parse sets
+// Exponent so that this never happens on a parsed file).
 func (inst *Instance) Budget() (int64, error) {
 	v, ok := inst.Get("budget")
 	if !ok {
 		return 0, fmt.Errorf("pabulib: META has no budget")
 	}
-	b, err := parseWhole(v, false)
+	b, err := parseMoney(v, inst.Exponent)
 	if err != nil {
 		return 0, fmt.Errorf("pabulib: META budget: %w", err)
 	}
@@ -124,7 +134,12 @@ func (inst *Instance) Budget() (int64, error) {
 }
 
 // Selected returns the IDs of projects whose `selected` column is 1 (the official winners, where the file
-// records them), in file order; nil when the file has no such column.
+// records them), in file order; nil when no project has selected = 1.
+//
+// Pabulib's `selected` column is 1 for projects the rule funded and 0 for the others; a few files use 2 and
+// 3 for projects funded with money from outside the rule (Gdynia 2020's "Projekt +1" funded from savings,
+// Poznań's reserve). Those are not winners of the rule, so Selected leaves them out; SelectedValues tells
+// them apart.
 func (inst *Instance) Selected() []string {
 	var ids []string
 	for _, p := range inst.Projects {
@@ -133,6 +148,23 @@ func (inst *Instance) Selected() []string {
 		}
 	}
 	return ids
+}
+
+// SelectedValues counts the projects per value of the `selected` column (trimmed), e.g. {"0": 40, "1": 12,
+// "2": 1}; nil when the file has no such column.
+func (inst *Instance) SelectedValues() map[string]int {
+	var m map[string]int
+	for _, p := range inst.Projects {
+		v, ok := p.Fields["selected"]
+		if !ok {
+			continue
+		}
+		if m == nil {
+			m = map[string]int{}
+		}
+		m[strings.TrimSpace(v)]++
+	}
+	return m
 }
 
 // Limit is an optional ballot limit from META.
@@ -146,28 +178,36 @@ type Limit struct {
 // they break the declared limits).
 type Limits struct {
 	MinLength, MaxLength       Limit // number of projects on a ballot
-	MinSumCost, MaxSumCost     Limit // total cost of the projects on an approval ballot (knapsack voting)
+	MinSumCost, MaxSumCost     Limit // total cost of the projects on an approval ballot (knapsack voting), in 10^-Exponent units
 	MinPoints, MaxPoints       Limit // points given to one project (cumulative, scoring)
 	MinSumPoints, MaxSumPoints Limit // points on one ballot (cumulative)
 }
 
-// Limits reads the ballot limits from META. A limit with a fraction of a unit is an error.
+// Limits reads the ballot limits from META. Cost limits are amounts of money (decimals up to Exponent
+// places); the others must be whole numbers.
 func (inst *Instance) Limits() (Limits, error) {
 	var l Limits
 	for _, f := range []struct {
-		key string
-		dst *Limit
+		key   string
+		dst   *Limit
+		money bool
 	}{
-		{"min_length", &l.MinLength}, {"max_length", &l.MaxLength},
-		{"min_sum_cost", &l.MinSumCost}, {"max_sum_cost", &l.MaxSumCost},
-		{"min_points", &l.MinPoints}, {"max_points", &l.MaxPoints},
-		{"min_sum_points", &l.MinSumPoints}, {"max_sum_points", &l.MaxSumPoints},
+		{"min_length", &l.MinLength, false}, {"max_length", &l.MaxLength, false},
+		{"min_sum_cost", &l.MinSumCost, true}, {"max_sum_cost", &l.MaxSumCost, true},
+		{"min_points", &l.MinPoints, false}, {"max_points", &l.MaxPoints, false},
+		{"min_sum_points", &l.MinSumPoints, false}, {"max_sum_points", &l.MaxSumPoints, false},
 	} {
 		v, ok := inst.Get(f.key)
 		if !ok || v == "" {
 			continue
 		}
-		n, err := parseWhole(v, true)
+		var n int64
+		var err error
+		if f.money {
+			n, err = parseMoney(v, inst.Exponent)
+		} else {
+			n, err = parseWhole(v, true)
+		}
 		if err != nil {
 			return Limits{}, fmt.Errorf("pabulib: META %s: %w", f.key, err)
 		}

@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 )
 
 // Parse reads a .pb file. A malformed file gives a *ParseError with the line number and the reason: a missing
 // or misplaced section, a header without its mandatory columns, a row with the wrong number of fields, a cost
-// or budget that is not a whole number, a duplicate project ID, META key or voter ID, a vote for an unknown
-// project, an unterminated quoted field, and so on. Errors reading r are returned as they are.
+// or budget that is not a number, a duplicate project ID, META key or voter ID, a vote for an unknown project,
+// an unterminated quoted field, and so on. Costs and budgets may be decimals (see Instance.Exponent); a vote
+// naming a project twice is read with the project once, and Instance.Notes says so. Errors reading r are returned as they are.
 //
 // Parse checks what the format itself requires, not the ballot rules the file declares (see Limits).
 func Parse(r io.Reader) (*Instance, error) {
@@ -231,6 +233,8 @@ func parse(s string) (*Instance, error) {
 		return nil, err
 	}
 	projectLine := map[string]int{}
+	var costs []decimalAmount
+	var costLines []int
 	for {
 		rec, ok, err = next()
 		if err != nil {
@@ -242,7 +246,7 @@ func parse(s string) (*Instance, error) {
 		if isTitle(rec, secVotes) {
 			break
 		}
-		p, err := parseProject(rec, inst.ProjectColumns)
+		p, cost, err := parseProject(rec, inst.ProjectColumns)
 		if err != nil {
 			return nil, err
 		}
@@ -251,6 +255,11 @@ func parse(s string) (*Instance, error) {
 		}
 		projectLine[p.ID] = rec.line
 		inst.Projects = append(inst.Projects, p)
+		costs = append(costs, cost)
+		costLines = append(costLines, rec.line)
+	}
+	if err := setExponent(inst, costs, costLines); err != nil {
+		return nil, err
 	}
 
 	// VOTES
@@ -270,6 +279,7 @@ func parse(s string) (*Instance, error) {
 		return nil, perr(header.line, "vote_type %s needs a points column in VOTES", voteType)
 	}
 	voterLine := map[string]int{}
+	dupVotes, dupFirst := 0, 0
 	for {
 		rec, ok, err = next()
 		if err != nil {
@@ -278,15 +288,27 @@ func parse(s string) (*Instance, error) {
 		if !ok {
 			break
 		}
-		v, err := parseVote(rec, inst.VoteColumns, projectLine, voteType)
+		v, dups, err := parseVote(rec, inst.VoteColumns, projectLine, voteType)
 		if err != nil {
 			return nil, err
+		}
+		if dups > 0 {
+			dupVotes++
+			if dupFirst == 0 {
+				dupFirst = rec.line
+			}
 		}
 		if first, dup := voterLine[v.VoterID]; dup {
 			return nil, perr(rec.line, "duplicate voter_id %q (first on line %d)", v.VoterID, first)
 		}
 		voterLine[v.VoterID] = rec.line
 		inst.Votes = append(inst.Votes, v)
+	}
+	if dupVotes > 0 {
+		inst.Notes = append(inst.Notes, fmt.Sprintf("%d votes name a project more than once (the first on line %d); each project is read once, "+
+			"at its first place, with its first points. The format's checker (pabulib/checker, check_duplicated_votes) "+
+			"reports such a vote as the error \"vote with duplicated projects\"; the library publishes these files "+
+			"as they were counted, and a project listed twice is one approval.", dupVotes, dupFirst))
 	}
 	return inst, nil
 }
@@ -339,17 +361,70 @@ func checkMeta(inst *Instance, keyLine map[string]int, metaLine int) (string, er
 	if _, ok := inst.Get("budget"); !ok {
 		return "", perr(metaLine, "META lacks budget")
 	}
-	if _, err := inst.Budget(); err != nil {
-		return "", perr(keyLine["budget"], "%s", strings.TrimPrefix(err.Error(), "pabulib: "))
+	if _, err := parseDecimal(inst.Meta[metaIndex(inst, "budget")].Value); err != nil {
+		return "", perr(keyLine["budget"], "META budget: %v", err)
+	}
+	for _, k := range []string{"min_sum_cost", "max_sum_cost"} {
+		if v, ok := inst.Get(k); ok && v != "" {
+			if _, err := parseDecimal(v); err != nil {
+				return "", perr(keyLine[k], "META %s: %v", k, err)
+			}
+		}
 	}
 	return vt, nil
 }
 
-func parseProject(rec record, cols []string) (Project, error) {
+// metaIndex returns the index of META key in inst.Meta, or -1.
+func metaIndex(inst *Instance, key string) int {
+	for i, kv := range inst.Meta {
+		if kv.Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// setExponent finds the file's currency exponent (see Instance.Exponent) and scales the projects' costs to it.
+func setExponent(inst *Instance, costs []decimalAmount, lines []int) error {
+	exp := 0
+	for _, k := range []string{"budget", "min_sum_cost", "max_sum_cost"} {
+		if v, ok := inst.Get(k); ok && v != "" {
+			d, _ := parseDecimal(v) // checkMeta checked the syntax
+			exp = max(exp, d.places)
+		}
+	}
+	for _, c := range costs {
+		exp = max(exp, c.places)
+	}
+	// A pbledger export declares its cycle's exponent, which a district whose amounts happen to be whole
+	// would not show.
+	if v, ok := inst.Get(MetaCurrencyExponent); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > MaxExponent {
+			return perr(1, "META %s: %q is not an exponent 0..%d", MetaCurrencyExponent, v, MaxExponent)
+		}
+		exp = max(exp, n)
+	}
+	inst.Exponent = exp
+	if _, err := inst.Budget(); err != nil {
+		return perr(1, "%s", strings.TrimPrefix(err.Error(), "pabulib: "))
+	}
+	for i, c := range costs {
+		n, err := c.scale(exp)
+		if err != nil {
+			return perr(lines[i], "cost: %v", err)
+		}
+		inst.Projects[i].Cost = n
+	}
+	return nil
+}
+
+func parseProject(rec record, cols []string) (Project, decimalAmount, error) {
 	if len(rec.fields) != len(cols) {
-		return Project{}, perr(rec.line, "PROJECTS row has %d fields; the header has %d", len(rec.fields), len(cols))
+		return Project{}, decimalAmount{}, perr(rec.line, "PROJECTS row has %d fields; the header has %d", len(rec.fields), len(cols))
 	}
 	var p Project
+	var cost decimalAmount
 	for i, c := range cols {
 		v := rec.fields[i]
 		switch c {
@@ -357,16 +432,16 @@ func parseProject(rec record, cols []string) (Project, error) {
 			p.ID = strings.TrimSpace(v)
 			switch {
 			case p.ID == "":
-				return Project{}, perr(rec.line, "empty project_id")
+				return Project{}, decimalAmount{}, perr(rec.line, "empty project_id")
 			case strings.Contains(p.ID, ","):
-				return Project{}, perr(rec.line, "project_id %q contains ',', which vote lists use as separator", p.ID)
+				return Project{}, decimalAmount{}, perr(rec.line, "project_id %q contains ',', which vote lists use as separator", p.ID)
 			}
 		case "cost":
-			cost, err := parseWhole(v, false)
+			d, err := parseDecimal(v)
 			if err != nil {
-				return Project{}, perr(rec.line, "cost: %v", err)
+				return Project{}, decimalAmount{}, perr(rec.line, "cost: %v", err)
 			}
-			p.Cost = cost
+			cost = d
 		default:
 			if p.Fields == nil {
 				p.Fields = make(map[string]string, len(cols)-2)
@@ -374,14 +449,15 @@ func parseProject(rec record, cols []string) (Project, error) {
 			p.Fields[c] = v
 		}
 	}
-	return p, nil
+	return p, cost, nil
 }
 
-func parseVote(rec record, cols []string, projects map[string]int, voteType string) (Vote, error) {
+// parseVote reads one VOTES row. A project named more than once is kept at its first place (and with its
+// first points); dups counts the repeats dropped.
+func parseVote(rec record, cols []string, projects map[string]int, voteType string) (v Vote, dups int, err error) {
 	if len(rec.fields) != len(cols) {
-		return Vote{}, perr(rec.line, "VOTES row has %d fields; the header has %d", len(rec.fields), len(cols))
+		return Vote{}, 0, perr(rec.line, "VOTES row has %d fields; the header has %d", len(rec.fields), len(cols))
 	}
-	var v Vote
 	var points string
 	hasPoints := false
 	for i, c := range cols {
@@ -390,7 +466,7 @@ func parseVote(rec record, cols []string, projects map[string]int, voteType stri
 		case "voter_id":
 			v.VoterID = strings.TrimSpace(f)
 			if v.VoterID == "" {
-				return Vote{}, perr(rec.line, "empty voter_id")
+				return Vote{}, 0, perr(rec.line, "empty voter_id")
 			}
 		case "vote":
 			v.Projects = splitList(f)
@@ -403,20 +479,15 @@ func parseVote(rec record, cols []string, projects map[string]int, voteType stri
 			v.Fields[c] = f
 		}
 	}
-	seen := make(map[string]bool, len(v.Projects))
 	for _, id := range v.Projects {
 		if _, ok := projects[id]; !ok {
-			return Vote{}, perr(rec.line, "vote for unknown project %q", id)
+			return Vote{}, 0, perr(rec.line, "vote for unknown project %q", id)
 		}
-		if seen[id] {
-			return Vote{}, perr(rec.line, "vote names project %q twice", id)
-		}
-		seen[id] = true
 	}
 	if hasPoints {
 		ps := splitList(points)
 		if len(ps) != len(v.Projects) {
-			return Vote{}, perr(rec.line, "vote lists %d projects but %d points", len(v.Projects), len(ps))
+			return Vote{}, 0, perr(rec.line, "vote lists %d projects but %d points", len(v.Projects), len(ps))
 		}
 		if len(ps) > 0 {
 			v.Points = make([]int64, len(ps))
@@ -424,12 +495,32 @@ func parseVote(rec record, cols []string, projects map[string]int, voteType stri
 		for i, s := range ps {
 			n, err := parseWhole(s, voteType == VoteScoring)
 			if err != nil {
-				return Vote{}, perr(rec.line, "points for project %q: %v", v.Projects[i], err)
+				return Vote{}, 0, perr(rec.line, "points for project %q: %v", v.Projects[i], err)
 			}
 			v.Points[i] = n
 		}
 	}
-	return v, nil
+	if len(v.Projects) > 1 {
+		seen := make(map[string]bool, len(v.Projects))
+		keep := 0
+		for i, id := range v.Projects {
+			if seen[id] {
+				dups++
+				continue
+			}
+			seen[id] = true
+			v.Projects[keep] = id
+			if v.Points != nil {
+				v.Points[keep] = v.Points[i]
+			}
+			keep++
+		}
+		v.Projects = v.Projects[:keep]
+		if v.Points != nil {
+			v.Points = v.Points[:keep]
+		}
+	}
+	return v, dups, nil
 }
 
 // splitList splits a vote or points list at ',', trims the items and drops empty ones; nil when empty.

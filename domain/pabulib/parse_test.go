@@ -1,12 +1,14 @@
 package pabulib_test
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/domain/outcome"
 	"github.com/pbledger/pbledger/domain/pabulib"
 )
@@ -221,20 +223,20 @@ func TestParseRefusesMalformedFiles(t *testing.T) {
 		{"no vote_type", "META\nkey;value\nbudget;100\n" + projects, 1, "META lacks vote_type"},
 		{"unknown vote_type", "META\nkey;value\nbudget;100\nvote_type;knapsack\n" + projects, 4, `unknown vote_type "knapsack"`},
 		{"no budget", "META\nkey;value\nvote_type;approval\n" + projects, 1, "META lacks budget"},
-		{"a budget with a fraction of a unit", "META\nkey;value\nbudget;100.5\nvote_type;approval\n" + projects, 3, `"100.5" is not a whole number`},
+		{"a budget in scientific notation", "META\nkey;value\nbudget;1e6\nvote_type;approval\n" + projects, 3, `META budget: "1e6" is not a number`},
+		{"a budget with more than 6 decimal places", "META\nkey;value\nbudget;1.1234567\nvote_type;approval\n" + projects, 3, `has 7 decimal places; at most 6`},
 		{"no PROJECTS section", meta, 6, "missing PROJECTS section"},
 		{"PROJECTS without cost", meta + "PROJECTS\nproject_id;name\n", 7, "PROJECTS header lacks the cost column"},
 		{"a column named twice", meta + "PROJECTS\nproject_id;cost;cost\n", 7, `names column "cost" twice`},
 		{"wrong column count", meta + "PROJECTS\nproject_id;cost\n1;60;x\n", 8, "PROJECTS row has 3 fields; the header has 2"},
 		{"a cost that is not a number", meta + "PROJECTS\nproject_id;cost\n1;sixty\n", 8, `cost: "sixty" is not a number`},
-		{"a cost with cents", meta + "PROJECTS\nproject_id;cost\n1;60.25\n", 8, `cost: "60.25" is not a whole number`},
+		{"a negative cost", meta + "PROJECTS\nproject_id;cost\n1;-60.25\n", 8, `cost: "-60.25" is negative`},
 		{"a negative cost", meta + "PROJECTS\nproject_id;cost\n1;-60\n", 8, `cost: "-60" is negative`},
 		{"a duplicate project id", meta + projects + "1;70\n", 10, `duplicate project_id "1" (first on line 8)`},
 		{"a project id with a comma", meta + "PROJECTS\nproject_id;cost\n1,2;60\n", 8, `project_id "1,2" contains ','`},
 		{"no VOTES section", meta + projects, 10, "missing VOTES section"},
 		{"VOTES without vote", meta + projects + "VOTES\nvoter_id;age\n", 11, "VOTES header lacks the vote column"},
 		{"a vote for an unknown project", meta + projects + "VOTES\nvoter_id;vote\nv1;1,7\n", 12, `vote for unknown project "7"`},
-		{"a vote naming a project twice", meta + projects + "VOTES\nvoter_id;vote\nv1;1,2,1\n", 12, `vote names project "1" twice`},
 		{"a duplicate voter", meta + projects + "VOTES\nvoter_id;vote\nv1;1\nv2;2\nv1;2\n", 14, `duplicate voter_id "v1" (first on line 12)`},
 		{"an empty voter_id", meta + projects + "VOTES\nvoter_id;vote\n;1\n", 12, "empty voter_id"},
 		{"cumulative without points", strings.Replace(meta, "approval", "cumulative", 1) + projects + "VOTES\nvoter_id;vote\n", 11, "needs a points column"},
@@ -271,7 +273,7 @@ func TestBudgetAndLimits(t *testing.T) {
 		{"1000000", 1000000, ""},
 		{" 1000000.0 ", 1000000, ""},
 		{"1000000,00", 1000000, ""},
-		{"1000000.5", 0, "not a whole number"},
+		{"1000000.5", 0, "more than the file's currency exponent 0"},
 		{"1e6", 0, "not a number"},
 		{"", 0, "not a number"},
 		{"99999999999999999999", 0, "too large"},
@@ -326,7 +328,7 @@ func TestOutcomeInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if in.Rule != (outcome.Rule{Name: outcome.GreedyThreshold, MinSupport: 2}) {
+		if !reflect.DeepEqual(in.Rule, outcome.Rule{Name: outcome.GreedyThreshold, MinSupport: 2}) {
 			t.Errorf("rule: got %+v", in.Rule)
 		}
 		res, err := outcome.Compute(in)
@@ -351,4 +353,150 @@ func TestOutcomeInput(t *testing.T) {
 			t.Errorf("got %v, want [1]", got)
 		}
 	})
+}
+
+func TestDecimalAmountsTakeTheExponentFromTheData(t *testing.T) {
+	t.Parallel()
+	text := "META\nkey;value\nbudget;1331751.11\nvote_type;approval\nmax_sum_cost;500000.5\nrule;greedy\n" +
+		"PROJECTS\nproject_id;cost\n1;1000.0\n2;60.25\n3;7\nVOTES\nvoter_id;vote\nv1;1,2\n"
+	inst := mustParse(t, text)
+	if inst.Exponent != 2 {
+		t.Fatalf("exponent: got %d, want 2 (the most decimal places written)", inst.Exponent)
+	}
+	var costs []int64
+	for _, p := range inst.Projects {
+		costs = append(costs, p.Cost)
+	}
+	if want := []int64{100000, 6025, 700}; !reflect.DeepEqual(costs, want) {
+		t.Errorf("costs: got %v, want %v (grosze)", costs, want)
+	}
+	if b, err := inst.Budget(); err != nil || b != 133175111 {
+		t.Errorf("budget: got %d, %v; want 133175111", b, err)
+	}
+	if l, err := inst.Limits(); err != nil || l.MaxSumCost.Value != 50000050 {
+		t.Errorf("max_sum_cost: got %+v, %v; want 50000050", l.MaxSumCost, err)
+	}
+	in, err := inst.OutcomeInput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Budget != 133175111 || in.Rule.Increment != 0 {
+		t.Errorf("input: budget %d, increment %d; want 133175111 and none (greedy)", in.Budget, in.Rule.Increment)
+	}
+	inst.Meta[len(inst.Meta)-1].Value = "equalshares/add1"
+	if in, err := inst.OutcomeInput(); err != nil || in.Rule.Increment != 100 {
+		t.Errorf("under equalshares/add1: increment %d, %v; want 100 (one currency unit)", in.Rule.Increment, err)
+	}
+	var buf bytes.Buffer
+	if err := pabulib.Write(&buf, inst); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "\n2;60.25\n") || !strings.Contains(buf.String(), "\n1;1000\n") {
+		t.Errorf("written costs are not the decimals read:\n%s", buf.String())
+	}
+	if again := mustParse(t, buf.String()); again.Exponent != 2 || !reflect.DeepEqual(again.Projects, inst.Projects) {
+		t.Errorf("read back: exponent %d, projects %v; want 2, %v", again.Exponent, again.Projects, inst.Projects)
+	}
+	if whole := mustParse(t, strings.Replace(strings.Replace(strings.Replace(text, "1331751.11", "1331751.00", 1), "60.25", "60", 1), "500000.5", "500000", 1)); whole.Exponent != 0 {
+		t.Errorf("zero fractions: exponent %d, want 0", whole.Exponent)
+	}
+}
+
+func TestDuplicateProjectsInAVoteAreReadOnceWithANote(t *testing.T) {
+	t.Parallel()
+	text := "META\nkey;value\nbudget;100\nvote_type;cumulative\nrule;greedy\n" +
+		"PROJECTS\nproject_id;cost\n1;10\n2;20\nVOTES\nvoter_id;vote;points\nv1;1,2,1;3,1,2\nv2;2;1\nv3;2,2;1,1\n"
+	inst := mustParse(t, text)
+	want := []pabulib.Vote{
+		{VoterID: "v1", Projects: []string{"1", "2"}, Points: []int64{3, 1}},
+		{VoterID: "v2", Projects: []string{"2"}, Points: []int64{1}},
+		{VoterID: "v3", Projects: []string{"2"}, Points: []int64{1}},
+	}
+	if !reflect.DeepEqual(inst.Votes, want) {
+		t.Errorf("votes: got %+v, want %+v", inst.Votes, want)
+	}
+	if len(inst.Notes) != 1 || !strings.Contains(inst.Notes[0], "2 votes name a project more than once (the first on line 12)") ||
+		!strings.Contains(inst.Notes[0], "vote with duplicated projects") {
+		t.Errorf("notes: got %q, want one naming the 2 votes, the line and the checker's error", inst.Notes)
+	}
+}
+
+// A greedy-exclusive file imports with its exclusion group as the budget commission's decision, and the
+// ledger's allocation passes over the group's second project.
+func TestImportRecordsExclusionGroups(t *testing.T) {
+	t.Parallel()
+	inst := mustParse(t, "META\nkey;value\nbudget;100\nvote_type;approval\nrule;greedy-exclusive\n"+
+		"PROJECTS\nproject_id;cost\na;30\nb;20\nc;30\nVOTES\nvoter_id;vote\nv1;a,b,c\nv2;a,c\nv3;a\n")
+	imp, err := pabulib.ToImportWith(inst, "x2022", pabulib.ImportOptions{Exclusive: [][]string{{"c", "a"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imp.Exclusions) != 1 || len(imp.Exclusions[0].ProposalIDs) != 2 {
+		t.Fatalf("exclusions: got %+v", imp.Exclusions)
+	}
+	a, err := imp.Check(true, "seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var won []string
+	for _, w := range a.Winners {
+		won = append(won, string(w.ProposalID))
+	}
+	if want := []string{"x2022:a", "x2022:b"}; !slices.Equal(won, want) {
+		t.Errorf("winners: got %v, want %v", won, want)
+	}
+	if len(a.Rule.Exclusive) != 1 {
+		t.Errorf("the recorded rule does not carry the group: %+v", a.Rule)
+	}
+	if _, err := pabulib.ToImportWith(inst, "x2022", pabulib.ImportOptions{Exclusive: [][]string{{"a", "zz"}}}); err == nil {
+		t.Errorf("a group naming an unknown project imports")
+	}
+	bad := mustParse(t, strings.Replace("META\nkey;value\nbudget;100\nvote_type;approval\nrule;greedy\nPROJECTS\nproject_id;cost\na;30\nc;30\nVOTES\nvoter_id;vote\nv1;a\n", "", "", 1))
+	imp, err = pabulib.ToImportWith(bad, "x2022", pabulib.ImportOptions{Exclusive: [][]string{{"a", "c"}}})
+	if err == nil {
+		if _, err = imp.Check(false, ""); err == nil {
+			t.Errorf("exclusion groups under rule greedy are accepted")
+		}
+	}
+}
+
+// Scoring ballots are recorded in the ledger, negative and zero scores included, and its allocation is the
+// offline count's.
+func TestImportRecordsScoringBallots(t *testing.T) {
+	t.Parallel()
+	inst := mustParse(t, "META\nkey;value\nbudget;50\nvote_type;scoring\nrule;greedy\nmin_points;-2\nmax_points;3\n"+
+		"PROJECTS\nproject_id;cost\na;30\nb;20\nc;30\nVOTES\nvoter_id;vote;points\nv1;a,b,c;3,0,-2\nv2;c,b;3,1\nv3;a;1\n")
+	imp, err := pabulib.ToImportWith(inst, "s2024", pabulib.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := imp.Cycle.BallotRule; r.Type != domain.BallotScoring || r.MinScore != -2 || r.MaxScore != 3 {
+		t.Errorf("ballot rule: got %+v, want scoring -2..3", r)
+	}
+	a, err := imp.Check(true, "seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := inst.OutcomeInput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := outcome.Compute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ledger, offline []string
+	for _, w := range a.Winners {
+		ledger = append(ledger, strings.TrimPrefix(string(w.ProposalID), "s2024:"))
+	}
+	for _, w := range res.Winners {
+		offline = append(offline, w.Project)
+	}
+	if !slices.Equal(ledger, offline) || !slices.Equal(offline, []string{"a", "b"}) {
+		t.Errorf("winners: ledger %v, offline %v, want [a b] (a 4, b 1, c 1)", ledger, offline)
+	}
+	imp.Ballots[0].Choices[0].Points = 4
+	if _, err := imp.Check(false, ""); !errors.Is(err, domain.ErrInvalidBallot) {
+		t.Errorf("a score above max_score: got %v, want ErrInvalidBallot", err)
+	}
 }

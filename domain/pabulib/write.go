@@ -61,7 +61,7 @@ func Write(w io.Writer, inst *Instance) error {
 			case "project_id":
 				fields = append(fields, p.ID)
 			case "cost":
-				fields = append(fields, strconv.FormatInt(p.Cost, 10))
+				fields = append(fields, FormatMoney(p.Cost, inst.Exponent))
 			default:
 				fields = append(fields, p.Fields[c])
 			}
