@@ -162,6 +162,12 @@ var (
 	ErrInvalidAppend = errors.New("invalid append")
 	// ErrClosed: the store, or the subscription, was closed.
 	ErrClosed = errors.New("event store closed")
+	// ErrUnavailable: a networked store could not be reached, or has no leader now. The operation may be
+	// retried; an append that failed this way may or may not have been written (retry it with the same
+	// event IDs, which makes the retry idempotent).
+	ErrUnavailable = errors.New("event store unavailable")
+	// ErrAccessDenied: a networked store refused the credentials it was given for the operation.
+	ErrAccessDenied = errors.New("event store access denied")
 	// ErrDiskFull: the store has no space to write. Nothing of the append was stored; the store recovers by
 	// itself once space is freed, so the caller may retry later.
 	ErrDiskFull = errors.New("no space left to write the log")

@@ -25,6 +25,9 @@ const (
 	// RoleAdmin runs the cycle: opens it, advances phases, registers assessors, records allocations and
 	// milestones. An admin may also do what moderators do.
 	RoleAdmin Role = "admin"
+	// RoleStore may append to the event store through the KurrentDB gRPC endpoint (serve --grpc-addr): the
+	// credentials other pbledger servers sharing this store use. It may do nothing through the HTTP API.
+	RoleStore Role = "store"
 )
 
 // Principal is an authenticated caller.

@@ -29,6 +29,7 @@ type env struct {
 	url    string
 	store  *filestore.Store
 	tokens map[string]string
+	api    *pbhttp.Server
 }
 
 func newEnv(tb testing.TB) *env {
@@ -72,10 +73,11 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(pbhttp.NewServer(pbhttp.Config{
+	e.api = pbhttp.NewServer(pbhttp.Config{
 		Store: store, Ledger: ledger.New(store, model, ledger.Metrics{}), Model: model, Tokens: tokens, Voters: voters, Personal: vault, Logger: quiet,
 		MaxBodyBytes: 8 << 10,
-	}))
+	})
+	srv := httptest.NewServer(e.api)
 	e.url = srv.URL
 	tb.Cleanup(func() {
 		srv.Close()

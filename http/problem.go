@@ -113,6 +113,10 @@ func classify(err error) (code, message string, current *int64) {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, eventstore.ErrClosed):
 		// The client went away, or the server is shutting down: not a bug, and nothing was stored.
 		return codeUnavailable, "the server could not finish the request (it is shutting down or the request was cancelled); retry", nil
+	case errors.Is(err, eventstore.ErrUnavailable):
+		// A networked store is out of reach or electing a leader: retrying the same request (same
+		// Idempotency-Key) is safe.
+		return codeUnavailable, "the event store is unavailable; retry with the same Idempotency-Key", nil
 	}
 	return domain.ErrorCode(err), domain.ErrorMessage(err), nil
 }

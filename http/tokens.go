@@ -84,7 +84,7 @@ func newTokenTable(entries []TokenEntry) (*tokenTable, error) {
 		}
 		names[e.Name] = true
 		switch e.Role {
-		case RoleGateway, RoleModerator, RoleAdmin:
+		case RoleGateway, RoleModerator, RoleAdmin, RoleStore:
 			if e.Assessor != "" {
 				return nil, fmt.Errorf("%s: only assessor tokens name an assessor", where)
 			}
@@ -93,7 +93,7 @@ func newTokenTable(entries []TokenEntry) (*tokenTable, error) {
 				return nil, fmt.Errorf("%s: an assessor token must name its assessor", where)
 			}
 		default:
-			return nil, fmt.Errorf("%s: unknown role %q (gateway, moderator, assessor, admin)", where, e.Role)
+			return nil, fmt.Errorf("%s: unknown role %q (gateway, moderator, assessor, admin, store)", where, e.Role)
 		}
 		h, err := hex.DecodeString(e.SHA256)
 		if err != nil || len(h) != 32 {

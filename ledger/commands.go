@@ -14,7 +14,7 @@ func (s *Service) cycleCommand(ctx context.Context, req Request, id domain.Cycle
 	if err := id.Validate(); err != nil {
 		return Written{}, err
 	}
-	return s.idempotent(req, func() (Written, error) {
+	return s.idempotent(ctx, req, domain.CycleStream(id), nil, func() (Written, error) {
 		e := s.cycleEntry(id)
 		e.lock.Lock()
 		defer e.lock.Unlock()
@@ -47,7 +47,7 @@ func (s *Service) proposalCommand(ctx context.Context, req Request, id domain.Pr
 	if err := id.Validate(); err != nil {
 		return Written{}, err
 	}
-	return s.idempotent(req, func() (Written, error) {
+	return s.idempotent(ctx, req, domain.ProposalStream(id), nil, func() (Written, error) {
 		if cycle == "" {
 			p, err := s.currentProposal(ctx, id)
 			if err != nil {
@@ -232,7 +232,9 @@ func (s *Service) CastBallot(ctx context.Context, req Request, cmd domain.CastBa
 	if err := cmd.Validate(); err != nil {
 		return Written{}, err
 	}
-	return s.idempotent(req, func() (Written, error) {
+	stream := domain.BallotStream(cmd.CycleID, cmd.DistrictID, cmd.Voter)
+	counted := func(w Written) error { return s.ballotCounted(ctx, cmd.CycleID, w.Position) }
+	return s.idempotent(ctx, req, stream, counted, func() (Written, error) {
 		ce, missing, err := s.openedCycle(ctx, cmd.CycleID)
 		if err != nil {
 			return Written{}, err
@@ -258,7 +260,6 @@ func (s *Service) CastBallot(ctx context.Context, req Request, cmd domain.CastBa
 			}
 			return p, p.Submitted()
 		}
-		stream := domain.BallotStream(cmd.CycleID, cmd.DistrictID, cmd.Voter)
 		evs, err := s.readStream(ctx, stream)
 		if err != nil {
 			return Written{}, err
@@ -287,8 +288,58 @@ func (s *Service) CastBallot(ctx context.Context, req Request, cmd domain.CastBa
 			return Written{}, &domain.Error{Code: domain.CodeConflict, Err: domain.ErrBallotExists,
 				Message: fmt.Sprintf("voter %q cast another ballot in district %q at the same moment", cmd.Voter, cmd.DistrictID)}
 		}
-		return w, err
+		if err != nil {
+			return w, err
+		}
+		return w, s.votingStillOpen(ctx, ce, c, w.Position)
 	})
+}
+
+// votingStillOpen checks, after a ballot was appended at position pos, that no event closing the vote was
+// recorded before it: another writer may have closed voting after c was read. Such a ballot is in the log
+// but is not counted (allocation counts only ballots before the close), so the caller is told voting closed.
+func (s *Service) votingStillOpen(ctx context.Context, ce *cycleEntry, c *domain.Cycle, pos eventstore.Position) error {
+	stream := domain.CycleStream(c.ID())
+	recs, err := s.store.ReadStream(context.WithoutCancel(ctx), stream, eventstore.Forwards, eventstore.Revision(c.Version()), 1000)
+	if err != nil {
+		return fmt.Errorf("ledger: read %s: %w", stream, err)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	ce.cur.CompareAndSwap(c, nil) // stale: reload next time
+	return closedBefore(c.ID(), recs, pos)
+}
+
+// ballotCounted says whether a ballot recorded at pos counts: ErrVotingClosed if the cycle's vote was closed
+// before it.
+func (s *Service) ballotCounted(ctx context.Context, cycle domain.CycleID, pos eventstore.Position) error {
+	stream := domain.CycleStream(cycle)
+	recs, err := s.store.ReadStream(ctx, stream, eventstore.Forwards, 0, 100_000)
+	if err != nil {
+		return fmt.Errorf("ledger: read %s: %w", stream, err)
+	}
+	return closedBefore(cycle, recs, pos)
+}
+
+// closedBefore returns ErrVotingClosed if recs, events of the cycle's stream, hold the end of voting at a
+// position before pos.
+func closedBefore(cycle domain.CycleID, recs []eventstore.RecordedEvent, pos eventstore.Position) error {
+	stream := domain.CycleStream(cycle)
+	for _, r := range recs {
+		if r.Type != domain.EventPhaseAdvanced || r.Position > pos {
+			continue
+		}
+		e, err := domain.Decode(r.Type, r.Data)
+		if err != nil {
+			return fmt.Errorf("ledger: %s revision %d: %w", stream, r.Revision, err)
+		}
+		if e.(domain.PhaseAdvanced).From == domain.PhaseVoting {
+			return &domain.Error{Code: domain.CodeConflict, Err: domain.ErrVotingClosed,
+				Message: fmt.Sprintf("voting in cycle %q closed before this ballot was recorded; it is not counted", cycle)}
+		}
+	}
+	return nil
 }
 
 // unknownCycle returns the domain's error for a command on a cycle that was never opened (the domain checks

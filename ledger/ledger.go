@@ -4,11 +4,15 @@
 // recorded events to the aggregate's stream with the revision it loaded (so a concurrent change is a
 // conflict, never a lost update). Every event's metadata names the principal and the request.
 //
-// The Service assumes it is the only writer to its store (the embedded store allows one process per data
-// directory; with EventStoreDB, run one writing instance). Within the process it serialises what the store
-// cannot: a phase change waits for the ballots and proposal commands in flight on that cycle, so a ballot is
-// accepted only while voting is open. Allocation additionally counts only ballots whose position is before the
-// event that closed voting, so even a ballot from another writer that raced the phase change is not counted.
+// Several Services, in several processes, may write to one store at once (pbledger servers sharing a
+// KurrentDB store): every invariant comes from the store, not from one process's memory. Each command loads
+// the streams it decides on and appends with the revision it loaded, so a concurrent change is a conflict;
+// the cached state of a cycle is brought up to date from its stream before a command uses it. A ballot counts
+// only if its position is before the event that closed voting (the rule allocation applies), so after
+// appending a ballot the Service reads the cycle's new events and answers "voting closed" if a phase change
+// from another writer got in first. A retry of a keyed request that another process already answered is
+// recognised by its event IDs in the stream and answered as the first time. Within one process the Service
+// also serialises what it can: a phase change waits for the ballots and proposal commands in flight.
 package ledger
 
 import (
@@ -309,7 +313,14 @@ func (s *Service) loadProposal(ctx context.Context, id domain.ProposalID) (*doma
 // currentCycle returns the cycle's current state, loading it on first use. The caller holds e.lock.
 func (s *Service) currentCycle(ctx context.Context, id domain.CycleID, e *cycleEntry) (*domain.Cycle, error) {
 	if c := e.cur.Load(); c != nil {
-		return c, nil
+		// Another writer may have changed the cycle: look for events after the cached state.
+		recs, err := s.store.ReadStream(ctx, domain.CycleStream(id), eventstore.Forwards, eventstore.Revision(c.Version()), 1)
+		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+			return nil, fmt.Errorf("ledger: read %s: %w", domain.CycleStream(id), err)
+		}
+		if len(recs) == 0 {
+			return c, nil
+		}
 	}
 	c, err := s.loadCycle(ctx, id)
 	if err != nil {
@@ -371,7 +382,10 @@ func checkIfMatch(req Request, stream string, version int) error {
 
 // idempotent runs write once per (principal, Idempotency-Key): a repeat of the same request gets the first
 // answer and appends nothing; the same key with another request is ErrIdempotencyKeyReused.
-func (s *Service) idempotent(req Request, write func() (Written, error)) (Written, error) {
+//
+// A keyed request that fails (a conflict, a domain error) may be the retry of a write already in the log: stream
+// is searched for its events, and if they are there their answer is returned, once check (if any) accepts it.
+func (s *Service) idempotent(ctx context.Context, req Request, stream string, check func(Written) error, write func() (Written, error)) (Written, error) {
 	if req.IdempotencyKey == "" {
 		return write()
 	}
@@ -394,10 +408,69 @@ func (s *Service) idempotent(req Request, write func() (Written, error)) (Writte
 		}
 	}
 	w, err := write()
+	if err != nil && stream != "" {
+		// A retry of a request another process answered (or whose answer this process lost) finds the
+		// first write's events in the stream, by the IDs derived from the key.
+		if pw, ok, perr := s.priorWrite(ctx, req, stream); perr != nil {
+			return Written{}, perr
+		} else if ok {
+			w, err = pw, nil
+			if check != nil {
+				if err = check(pw); err != nil {
+					return Written{}, err
+				}
+			}
+		}
+	}
 	if err == nil {
 		s.idem.Remember(req.Principal, req.IdempotencyKey, req.RequestHash, w)
 	}
 	return w, err
+}
+
+// priorWrite looks in stream for the events a keyed request appends and, if an earlier request with the same
+// key appended them, rebuilds its answer. A different request under the same key is ErrIdempotencyKeyReused.
+func (s *Service) priorWrite(ctx context.Context, req Request, stream string) (Written, bool, error) {
+	first := eventIDs(req, 1)[0]
+	var found []eventstore.RecordedEvent
+	for from := eventstore.Revision(0); ; {
+		recs, err := s.store.ReadStream(ctx, stream, eventstore.Forwards, from, 1000)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return Written{}, false, nil
+		}
+		if err != nil {
+			return Written{}, false, fmt.Errorf("ledger: read %s: %w", stream, err)
+		}
+		for i, r := range recs {
+			if found == nil && r.ID == first {
+				found = recs[i:]
+				break
+			}
+		}
+		if found != nil || len(recs) < 1000 {
+			break
+		}
+		from = recs[len(recs)-1].Revision + 1
+	}
+	if found == nil {
+		return Written{}, false, nil
+	}
+	meta, err := ParseMetadata(found[0].Metadata)
+	if err != nil || meta.RequestHash != req.RequestHash || meta.Principal != req.Principal {
+		return Written{}, false, fmt.Errorf("ledger: key %q: %w", req.IdempotencyKey, ErrIdempotencyKeyReused)
+	}
+	ids := eventIDs(req, len(found))
+	n := 0
+	for n < len(found) && found[n].ID == ids[n] {
+		n++
+	}
+	found = found[:n]
+	last := found[n-1]
+	w := Written{Stream: stream, Revision: last.Revision, Position: last.Position, Events: make([]WrittenEvent, n)}
+	for i, r := range found {
+		w.Events[i] = WrittenEvent{Type: r.Type, Revision: r.Revision, Position: r.Position}
+	}
+	return w, true, nil
 }
 
 // eventIDs returns the IDs for a write's events: derived from the idempotency key when there is one (so even
@@ -450,9 +523,17 @@ func (s *Service) appendWithIDs(ctx context.Context, req Request, command, strea
 	}
 	n := len(events)
 	w := Written{Stream: stream, Revision: res.NextRevision, Position: res.Position, Events: make([]WrittenEvent, n)}
-	for i := range events {
-		back := n - 1 - i
-		w.Events[i] = WrittenEvent{Type: types[i], Revision: res.NextRevision - eventstore.Revision(back), Position: res.Position - eventstore.Position(back)}
+	w.Events[n-1] = WrittenEvent{Type: types[n-1], Revision: res.NextRevision, Position: res.Position}
+	if n > 1 {
+		// Positions may have gaps: the earlier events' positions are read back, not computed.
+		first := res.NextRevision - eventstore.Revision(n-1)
+		recs, err := s.store.ReadStream(context.WithoutCancel(ctx), stream, eventstore.Forwards, first, n)
+		if err != nil || len(recs) != n {
+			return Written{}, fmt.Errorf("ledger: %s: read back %s from revision %d: got %d events, %w", command, stream, first, len(recs), err)
+		}
+		for i, r := range recs {
+			w.Events[i] = WrittenEvent{Type: types[i], Revision: r.Revision, Position: r.Position}
+		}
 	}
 	return w, nil
 }

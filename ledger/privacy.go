@@ -94,7 +94,7 @@ func (s *Service) RecordErasure(ctx context.Context, req Request, e domain.Perso
 	if err := e.Validate(); err != nil {
 		return Written{}, err
 	}
-	return s.idempotent(req, func() (Written, error) {
+	return s.idempotent(ctx, req, domain.ErasureStream, nil, func() (Written, error) {
 		return s.append(ctx, req, "ErasePersonalData", domain.ErasureStream, eventstore.Any(), []domain.Event{e})
 	})
 }

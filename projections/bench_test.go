@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -80,4 +81,25 @@ func BenchmarkRebuild(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(head)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkModelMemory reports the heap a read model holds per ballot (docs/SCALING.md sizes a city's vote
+// with it): the model of a 200,000-ballot district, measured after garbage collection.
+func BenchmarkModelMemory(b *testing.B) {
+	s := prefillBallots(b, rebuildBallots)
+	defer s.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		m := projections.NewModel()
+		if err := projections.CatchUp(context.Background(), s, m, eventstore.Position(^uint64(0)), time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/rebuildBallots, "heap-bytes/ballot")
+		runtime.KeepAlive(m)
+	}
 }

@@ -28,7 +28,7 @@ func NewCollector(m *Model, store eventstore.Store) *Collector {
 	return &Collector{
 		model: m, store: store,
 		position:   prometheus.NewDesc("pbledger_projection_position", "Global position of the last event the read model applied.", nil, nil),
-		lagEvents:  prometheus.NewDesc("pbledger_projection_lag_events", "Events in the log the read model has not applied yet.", nil, nil),
+		lagEvents:  prometheus.NewDesc("pbledger_projection_lag_events", "Events in the log the read model has not applied yet (counted, not subtracted from positions: positions may have gaps; at most 65536).", nil, nil),
 		lagSeconds: prometheus.NewDesc("pbledger_projection_lag_seconds", "Age of the oldest event the read model has not applied yet (0 when caught up).", nil, nil),
 		late:       prometheus.NewDesc("pbledger_late_ballots_total", "Ballots recorded after voting closed; kept in the log, never counted.", nil, nil),
 		ballots:    prometheus.NewDesc("pbledger_ballots", "Ballots counted, by cycle and district.", dl, nil),
@@ -91,15 +91,34 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// lag returns how many events the model has not applied and how old the oldest of them is.
+// maxLagCount is how far lag counts the events the model has not applied; beyond it the gauge says
+// maxLagCount (a read model that far behind is rebuilding, which the age gauge shows better).
+const maxLagCount = 1 << 16
+
+// lag returns how many events the model has not applied (up to maxLagCount) and how old the oldest of them
+// is. Positions may have gaps (KurrentDB's are log offsets), so the events are counted, not subtracted.
 func (c *Collector) lag(ctx context.Context, pos eventstore.Position) (int64, time.Duration) {
 	head, err := c.store.Head(ctx)
 	if err != nil || head <= pos {
 		return 0, 0
 	}
-	recs, err := c.store.ReadAll(ctx, pos+1, 1)
-	if err != nil || len(recs) == 0 {
-		return int64(head - pos), 0
+	var n int64
+	var oldest time.Duration
+	for from := pos + 1; n < maxLagCount; {
+		recs, err := c.store.ReadAll(ctx, from, 4096)
+		if err != nil || len(recs) == 0 {
+			break
+		}
+		if n == 0 {
+			oldest = max(time.Since(recs[0].Recorded), 0)
+		}
+		for _, r := range recs {
+			if r.Position > head {
+				return n, oldest
+			}
+			n++
+		}
+		from = recs[len(recs)-1].Position + 1
 	}
-	return int64(head - pos), max(time.Since(recs[0].Recorded), 0)
+	return min(n, maxLagCount), oldest
 }

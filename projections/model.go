@@ -35,6 +35,7 @@ type Model struct {
 	proposals map[domain.ProposalID]*proposalView
 	late      int64 // ballots recorded after voting closed: kept in the log, never counted
 	unknown   int64 // events of types this build does not know
+	applied   int64 // events applied by this Model value (not counted in checkpoints)
 
 	waitMu  sync.Mutex    // guards changed; taken before mu when both are
 	changed chan struct{} // closed when pos moves; nil until someone waits
@@ -196,7 +197,16 @@ func (m *Model) applyLocked(d Decoded) error {
 		return fmt.Errorf("projections: position %d (%s %s): %w", r.Position, r.StreamID, r.Type, d.err)
 	}
 	m.pos, m.at, m.lastID = r.Position, r.Recorded, r.ID
+	m.applied++
 	return nil
+}
+
+// Applied returns how many events this model applied since it was made (a restored checkpoint's are not
+// counted). Positions may have gaps, so this, not the position, is the count of events.
+func (m *Model) Applied() int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.applied
 }
 
 // notify wakes WaitFor callers. The channel is made only when someone waits, so applying costs nothing

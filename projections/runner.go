@@ -61,7 +61,7 @@ func (r *Runner) Run(ctx context.Context, caughtUp func()) error {
 	// The bulk of the log goes through the two-goroutine pipeline; the subscription then delivers what came
 	// after, and everything new.
 	began := time.Now()
-	first, _ := r.Model.Position()
+	first := r.Model.Applied()
 	if err := CatchUp(ctx, r.Store, r.Model, eventstore.Position(^uint64(0)), time.Time{}); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -73,10 +73,26 @@ func (r *Runner) Run(ctx context.Context, caughtUp func()) error {
 	if err != nil {
 		return fmt.Errorf("projections: subscribe after %d: %w", start, err)
 	}
-	defer sub.Close()
+	defer func() { sub.Close() }()
 	applied, sinceCheckpoint, lastCheckpoint := 0, 0, time.Now()
 	for {
 		msg, err := sub.Next(ctx)
+		for errors.Is(err, eventstore.ErrUnavailable) && ctx.Err() == nil {
+			// A networked store lost its connection or its leader (a KurrentDB election): subscribe again
+			// after the last event applied, while reads keep being served from the model as it stands.
+			pos, _ := r.Model.Position()
+			log.Warn("projections: store unavailable; resubscribing", "after", pos, "err", err)
+			sub.Close()
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			if sub, err = r.Store.SubscribeAll(ctx, pos); err == nil {
+				msg, err = sub.Next(ctx)
+			} else {
+				sub = closedSub{}
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, eventstore.ErrClosed) {
 				if r.CheckpointPath != "" && sinceCheckpoint > 0 {
@@ -91,7 +107,7 @@ func (r *Runner) Run(ctx context.Context, caughtUp func()) error {
 		if msg.CaughtUp {
 			pos, _ := r.Model.Position()
 			took := time.Since(began)
-			log.Info("projections caught up", "position", pos, "applied", pos-first, "took", took.Round(time.Millisecond))
+			log.Info("projections caught up", "position", pos, "applied", r.Model.Applied()-first, "took", took.Round(time.Millisecond))
 			if caughtUp != nil {
 				caughtUp()
 				caughtUp = nil
@@ -397,3 +413,11 @@ func (r *Runner) loadCheckpoint(ctx context.Context, log *slog.Logger) error {
 	log.Info("projections: checkpoint loaded", "position", cp.Position)
 	return nil
 }
+
+// closedSub stands in for a subscription that could not be made.
+type closedSub struct{}
+
+func (closedSub) Next(context.Context) (eventstore.Message, error) {
+	return eventstore.Message{}, eventstore.ErrClosed
+}
+func (closedSub) Close() error { return nil }

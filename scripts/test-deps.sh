@@ -3,10 +3,14 @@
 # Safe to run again: it installs only what is missing.
 #   prometheus  the real Prometheus the dashboard test scrapes pbledger with (cmd/pbledger/prometheus_test.go)
 #   chromium    the real headless browser the web page test drives (cmd/pbledger/browser_test.go)
+#   nodejs, npm and test/node's pinned packages: the official KurrentDB Node client that
+#               cmd/pbledger/nodeclient_test.go runs against pbledger's gRPC endpoint
 set -euo pipefail
 need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
   echo "test-deps: installing ${need[*]} (Debian packages)"
@@ -16,3 +20,9 @@ if ((${#need[@]})); then
   $sudo systemctl stop prometheus >/dev/null 2>&1 || true
 fi
 go mod download
+# The Node client, exactly as pinned by test/node/package-lock.json (node_modules is not committed).
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -f "$here/test/node/node_modules/.package-lock.json" ] || ! cmp -s "$here/test/node/package-lock.json" "$here/test/node/.installed-lock.json"; then
+  echo "test-deps: npm ci in test/node"
+  (cd "$here/test/node" && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json .installed-lock.json)
+fi

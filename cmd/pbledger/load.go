@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,7 +43,7 @@ type loadReport struct {
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	base := fs.String("url", "http://127.0.0.1:8080", "the server")
+	base := fs.String("url", "http://127.0.0.1:8080", "the server; several, comma-separated, share the ballots round-robin (servers on one store)")
 	token := fs.String("token", "", "an admin token (it sets the cycle up and casts ballots as the gateway); or set PBLEDGER_TOKEN")
 	file := fs.String("pabulib", "", "the Pabulib file whose projects and ballots to use")
 	cycle := fs.String("cycle", "", "the cycle to create (default load-<time>)")
@@ -69,7 +70,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	c := &loadClient{base: *base, token: *token, http: &http.Client{
+	bases := strings.Split(*base, ",")
+	c := &loadClient{base: bases[0], token: *token, http: &http.Client{
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{MaxIdleConns: *clients * 2, MaxIdleConnsPerHost: *clients * 2, IdleConnTimeout: time.Minute},
 	}}
@@ -85,13 +87,16 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			bodies = append(bodies, body)
 		}
 	}
-	ballotURL := fmt.Sprintf("%s/v1/cycles/%s/ballots", *base, *cycle)
+	var ballotURLs []string
+	for _, b := range bases {
+		ballotURLs = append(ballotURLs, fmt.Sprintf("%s/v1/cycles/%s/ballots", b, *cycle))
+	}
 	vote := c.hammer(ctx, "ballots", *clients, len(bodies), func(i int) (int, error) {
-		return c.do(ctx, "POST", ballotURL, bodies[i])
+		return c.do(ctx, "POST", ballotURLs[i%len(ballotURLs)], bodies[i])
 	})
 	reports := []loadReport{vote}
 	if *reads > 0 {
-		rankURL := fmt.Sprintf("%s/v1/cycles/%s/districts/%s/ranking", *base, *cycle, district)
+		rankURL := fmt.Sprintf("%s/v1/cycles/%s/districts/%s/ranking", bases[0], *cycle, district)
 		reports = append(reports, c.hammer(ctx, "ranking reads", *clients, *reads, func(int) (int, error) {
 			return c.do(ctx, "GET", rankURL, nil)
 		}))

@@ -20,7 +20,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "run the server on the embedded store", runServe},
+		{"serve", "run the server (embedded store, or KurrentDB with --store)", runServe},
 		{"import", "import Pabulib files as cycles (no server needed)", runImport},
 		{"replay", "print rankings and balances as they stood at a position or time", runReplay},
 		{"rebuild", "rebuild the read model's checkpoint from the whole log", runRebuild},
@@ -29,6 +29,7 @@ func commands() []command {
 		{"corpus", "count every Pabulib file of a directory and compare with the official winners", runCorpus},
 		{"token", "add, revoke and list bearer tokens (token add|revoke|list --data DIR)", runToken},
 		{"load", "load-test a running server with a Pabulib file's ballots", runLoad},
+		{"migrate", "copy a log between stores (file store, KurrentDB), resumably, and verify the copy", runMigrate},
 		{"erase", "erase a proposal author's personal data (destroy their key; audited)", runErase},
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -26,6 +27,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pbledger/pbledger/esdbapi"
+	"github.com/pbledger/pbledger/eventstore"
+	"github.com/pbledger/pbledger/eventstore/esdbstore"
 	"github.com/pbledger/pbledger/eventstore/filestore"
 	pbhttp "github.com/pbledger/pbledger/http"
 	"github.com/pbledger/pbledger/ledger"
@@ -41,6 +45,8 @@ const (
 	tokensFile     = "tokens.json"                // bearer-token hashes and their principals
 	secretFile     = "voter-key.secret"           // the key of the voter-key HMAC; never in the log
 	demoTokensFile = "demo-tokens.txt"            // with --demo: the demo tokens in plain text, for trying the API
+	grpcCertFile   = "grpc/cert.pem"              // with --grpc-addr: the endpoint's TLS certificate (generated if missing)
+	grpcKeyFile    = "grpc/key.pem"               // and its key
 )
 
 // server is `pbledger serve`: ParseFlags, Run, Close.
@@ -51,9 +57,14 @@ type server struct {
 	drain                                 time.Duration
 	tokensPoll                            time.Duration
 	log                                   *slog.Logger
+	// storeSpec is --store: empty for the file store in DATA/log, or a KurrentDB connection string.
+	storeSpec                   string
+	grpcAddr, grpcCert, grpcKey string
+	personalKeysDir             string // --personal-keys
 
-	store    *filestore.Store
-	listener net.Listener
+	store        eventstore.Store
+	listener     net.Listener
+	grpcListener net.Listener
 	// Ready is closed when the server accepts requests (tests wait on it).
 	ready chan struct{}
 }
@@ -69,6 +80,11 @@ func (m *server) ParseFlags(args []string, stderr io.Writer) error {
 	fs.DurationVar(&m.tokensPoll, "tokens-poll", 250*time.Millisecond, "how often to check the tokens file for changes (0: only on SIGHUP)")
 	fs.DurationVar(&m.drain, "drain", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	fs.StringVar(&m.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	fs.StringVar(&m.storeSpec, "store", "", "event store: empty for the embedded file store in DATA/log, or a KurrentDB connection string (esdb://HOST:PORT?tls=false, esdb://USER:PASS@N1:2113,N2:2113,N3:2113?tlsCAFile=ca.pem, …)")
+	fs.StringVar(&m.personalKeysDir, "personal-keys", "", "directory of authors' personal-data keys (default DATA/"+personalKeys+"); servers sharing a store must share it")
+	fs.StringVar(&m.grpcAddr, "grpc-addr", "", "also serve the KurrentDB gRPC API (Streams, ServerFeatures) over TLS on this address")
+	fs.StringVar(&m.grpcCert, "grpc-cert", "", "TLS certificate (PEM) of the gRPC endpoint (default DATA/"+grpcCertFile+", generated if missing)")
+	fs.StringVar(&m.grpcKey, "grpc-key", "", "TLS key (PEM) of the gRPC endpoint (default DATA/"+grpcKeyFile+")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,6 +96,15 @@ func (m *server) ParseFlags(args []string, stderr io.Writer) error {
 	}
 	if m.secretPath == "" {
 		m.secretPath = filepath.Join(m.dataDir, secretFile)
+	}
+	if m.personalKeysDir == "" {
+		m.personalKeysDir = filepath.Join(m.dataDir, personalKeys)
+	}
+	if m.grpcCert == "" {
+		m.grpcCert = filepath.Join(m.dataDir, grpcCertFile)
+	}
+	if m.grpcKey == "" {
+		m.grpcKey = filepath.Join(m.dataDir, grpcKeyFile)
 	}
 	m.ready = make(chan struct{})
 	return nil
@@ -125,7 +150,7 @@ func (m *server) Run(ctx context.Context) (err error) {
 	storeHealth := newStoreHealthCollector()
 	reg.MustRegister(storeHealth)
 
-	m.store, err = filestore.Open(ctx, filepath.Join(m.dataDir, logDir), filestore.Options{Logger: m.log, OnCommit: commitMetrics})
+	m.store, err = openServeStore(ctx, m.storeSpec, m.dataDir, filestore.Options{Logger: m.log, OnCommit: commitMetrics})
 	if err != nil {
 		return err
 	}
@@ -134,7 +159,7 @@ func (m *server) Run(ctx context.Context) (err error) {
 			err = cerr
 		}
 	}()
-	storeHealth.health.Store(m.store.Health)
+	storeHealth.health.Store(healthOf(m.store))
 	head, err := m.store.Head(ctx)
 	if err != nil {
 		return err
@@ -166,7 +191,7 @@ func (m *server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	vault, err := personal.Open(filepath.Join(m.dataDir, personalKeys))
+	vault, err := personal.Open(m.personalKeysDir)
 	if err != nil {
 		return err
 	}
@@ -200,16 +225,24 @@ func (m *server) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("demo: %w", err)
 		}
 		h, _ := m.store.Head(ctx)
-		m.log.Info("demo loaded", "events", h, "tokens", filepath.Join(m.dataDir, demoTokensFile))
+		m.log.Info("demo loaded", "position", h, "tokens", filepath.Join(m.dataDir, demoTokensFile))
 	}
 
 	handler := pbhttp.NewServer(pbhttp.Config{
 		Store: m.store, Ledger: svc, Model: model, Tokens: tokens, Voters: voters, Personal: vault,
 		Metrics: pbhttp.NewMetrics(reg), MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		Logger: m.log, Ready: func() bool { return true }, Writable: m.store.Health,
+		Logger: m.log, Ready: func() bool { return true }, Writable: healthOf(m.store),
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	m.log.Info("pbledger serving", "addr", "http://"+m.listener.Addr().String(), "data", m.dataDir)
+	if m.grpcAddr != "" {
+		g, err := m.startGRPC(tokens, func(ctx context.Context, e eventstore.RecordedEvent) []byte { return handler.PublicEventData(ctx, e) })
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer g.Stop()
+	}
 	close(m.ready)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(m.listener) }()
@@ -321,4 +354,59 @@ func buildVersion() string {
 		}
 	}
 	return v
+}
+
+// openServeStore opens the store serve runs on: the file store in the data directory, or, given a KurrentDB
+// connection string, that server or cluster.
+func openServeStore(ctx context.Context, spec, dataDir string, opts filestore.Options) (eventstore.Store, error) {
+	if spec == "" {
+		return filestore.Open(ctx, filepath.Join(dataDir, logDir), opts)
+	}
+	if !esdbstore.IsConnectionString(spec) {
+		return nil, fmt.Errorf("--store: %q is not a KurrentDB connection string (esdb://…, esdb+discover://…, kurrentdb://…)", spec)
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, err
+	}
+	return esdbstore.Open(ctx, spec)
+}
+
+// startGRPC serves the KurrentDB gRPC endpoint over TLS, with the certificate given or generated into the
+// data directory. Principals with the store role may append and read the log as stored; everyone else reads
+// what the public event feed shows.
+func (m *server) startGRPC(tokens *pbhttp.Tokens, public func(context.Context, eventstore.RecordedEvent) []byte) (*esdbapi.Server, error) {
+	host, _, _ := net.SplitHostPort(m.grpcAddr)
+	cert, err := esdbapi.LoadOrCreateCertificate(m.grpcCert, m.grpcKey, []string{host})
+	if err != nil {
+		return nil, err
+	}
+	g := esdbapi.New(esdbapi.Config{
+		Store:      m.store,
+		PublicData: public,
+		TLS:        &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		Logger:     m.log,
+		Authenticate: func(user, pass string) (bool, bool) {
+			p, ok := tokens.Lookup(pass)
+			if !ok || p.Name != user {
+				return false, false
+			}
+			return p.Role == pbhttp.RoleStore, true
+		},
+	})
+	m.grpcListener, err = net.Listen("tcp", m.grpcAddr)
+	if err != nil {
+		return nil, err
+	}
+	m.log.Info("KurrentDB gRPC endpoint serving", "addr", m.grpcListener.Addr().String(), "cert", m.grpcCert)
+	go g.GRPC().Serve(m.grpcListener)
+	return g, nil
+}
+
+// healthOf returns the store's health check: the file store reports a full disk or a failed write; a store
+// without one (KurrentDB, which reports trouble per call) is always writable as far as this server knows.
+func healthOf(s eventstore.Store) func() error {
+	if h, ok := s.(interface{ Health() error }); ok {
+		return h.Health
+	}
+	return func() error { return nil }
 }

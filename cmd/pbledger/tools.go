@@ -357,11 +357,12 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := projections.WriteCheckpoint(m, path); err != nil {
 		return err
 	}
+	n := m.Applied() // positions may have gaps: count the events
 	rate := 0.0
 	if took > 0 {
-		rate = float64(pos) / took.Seconds()
+		rate = float64(n) / took.Seconds()
 	}
-	fmt.Fprintf(stdout, "rebuilt the read model from %d events in %s (%.0f events/s); checkpoint %s\n", pos, took.Round(time.Millisecond), rate, path)
+	fmt.Fprintf(stdout, "rebuilt the read model from %d events (up to position %d) in %s (%.0f events/s); checkpoint %s\n", n, pos, took.Round(time.Millisecond), rate, path)
 	return nil
 }
 
@@ -372,7 +373,7 @@ func runTokenEntry(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	name := fs.String("name", "", "the principal's name, written into every event it records (e.g. almaty-portal)")
-	role := fs.String("role", "", "gateway, moderator, assessor or admin")
+	role := fs.String("role", "", "gateway, moderator, assessor, admin or store (appends through another server's gRPC endpoint)")
 	assessor := fs.String("assessor", "", "for an assessor token: the assessor ID it acts as")
 	if err := fs.Parse(args); err != nil {
 		return err
