@@ -130,12 +130,26 @@ type withheldBallot struct {
 // may be ahead of the model: a cycle the model has not seen yet is asked of the ledger, and withheld if it
 // hides results at all (or if that cannot be told). cache remembers the answer per cycle for one page.
 func (s *Server) feedData(ctx context.Context, rec eventstore.RecordedEvent, cache map[domain.CycleID]bool) json.RawMessage {
-	if rec.Type != domain.EventBallotCast && rec.Type != domain.EventBallotReplaced {
+	cycle, district, voter, withheld := s.ballotWithheld(ctx, rec, cache)
+	if !withheld {
 		return rec.Data
+	}
+	b, err := json.Marshal(withheldBallot{CycleID: cycle, DistrictID: district, Voter: voter, ChoicesWithheld: true})
+	if err != nil {
+		return json.RawMessage(`{"choices_withheld":true}`)
+	}
+	return b
+}
+
+// ballotWithheld reports whether rec is a ballot whose choices the public may not see now (the decision
+// feedData explains); the transparency log serves such a leaf as its hash only.
+func (s *Server) ballotWithheld(ctx context.Context, rec eventstore.RecordedEvent, cache map[domain.CycleID]bool) (domain.CycleID, domain.DistrictID, domain.VoterKey, bool) {
+	if rec.Type != domain.EventBallotCast && rec.Type != domain.EventBallotReplaced {
+		return "", "", "", false
 	}
 	cycle, district, voter, ok := domain.ParseBallotStream(rec.StreamID)
 	if !ok {
-		return rec.Data
+		return "", "", "", false
 	}
 	withheld, seen := cache[cycle]
 	if !seen {
@@ -147,14 +161,7 @@ func (s *Server) feedData(ctx context.Context, rec eventstore.RecordedEvent, cac
 		}
 		cache[cycle] = withheld
 	}
-	if !withheld {
-		return rec.Data
-	}
-	b, err := json.Marshal(withheldBallot{CycleID: cycle, DistrictID: district, Voter: voter, ChoicesWithheld: true})
-	if err != nil {
-		return json.RawMessage(`{"choices_withheld":true}`)
-	}
-	return b
+	return cycle, district, voter, withheld
 }
 
 // minEchoLen is the shortest resident ID that noEcho looks for inside other fields; shorter ones ("r1")

@@ -186,6 +186,8 @@ type feedEvent struct {
 	Recorded time.Time           `json:"recorded"`
 	Data     json.RawMessage     `json:"data"`
 	Metadata json.RawMessage     `json:"metadata,omitempty"`
+	// Leaf is the event's leaf index in the transparency log, once the tree has reached it.
+	Leaf *int64 `json:"leaf,omitempty"`
 }
 
 const maxFeedLimit = 10000
@@ -239,6 +241,11 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) {
 				Type: rec.Type, Recorded: rec.Recorded, Data: s.feedData(r.Context(), rec, withheld)}
 			if len(rec.Metadata) > 0 {
 				fe.Metadata = rec.Metadata
+			}
+			if s.tlog != nil {
+				if leaf, ok := s.tlog.Tree.LeafAt(rec.Position); ok {
+					fe.Leaf = &leaf
+				}
 			}
 			if err := enc.Encode(fe); err != nil {
 				return

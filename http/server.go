@@ -43,6 +43,9 @@ type Config struct {
 	ReadWait time.Duration
 	// Ready reports whether the read model has caught up; /readyz answers 503 until it has.
 	Ready func() bool
+	// Log, if not nil, is the transparency log served under /v1/log, with receipts for ballots
+	// (http/translog.go).
+	Log *Transparency
 	// Writable, if set, reports whether the store can write (nil) or why not (an error wrapping
 	// eventstore.ErrDiskFull while the disk is full); /readyz answers 503 while it cannot.
 	Writable func() error
@@ -63,6 +66,7 @@ type Server struct {
 	health  func() error
 	router  chi.Router
 	pages   *pages
+	tlog    *Transparency
 
 	personal *personal.Vault // authors' erasable personal data; nil refuses it
 }
@@ -72,6 +76,7 @@ func NewServer(cfg Config) *Server {
 	s := &Server{
 		store: cfg.Store, ledger: cfg.Ledger, model: cfg.Model, tokens: cfg.Tokens, voters: cfg.Voters,
 		metrics: cfg.Metrics, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, wait: cfg.ReadWait, ready: cfg.Ready,
+		tlog:   cfg.Log,
 		health: cfg.Writable,
 	}
 	s.personal = cfg.Personal
@@ -126,6 +131,7 @@ func NewServer(cfg Config) *Server {
 		r.Get("/cycles/{cycle}/districts/{district}/pabulib", s.getPabulib)
 		r.Get("/proposals/{proposal}", s.getProposal)
 		r.Get("/events", s.getEvents)
+		s.logRoutes(r) // the transparency log, receipts and checkpoints (translog.go)
 		// Writes: one POST per domain command.
 		r.Post("/cycles", s.postOpenCycle)
 		r.Post("/cycles/{cycle}/phase", s.postAdvancePhase)

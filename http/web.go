@@ -18,12 +18,13 @@ import (
 // The public web page: plain server-rendered HTML, no script, one small stylesheet, so it is fast on any
 // phone and works with screen readers. It shows exactly what the API shows: it reads the same model.
 
-//go:embed web/*.html web/*.css
+//go:embed web/*.html web/*.css web/*.js
 var webFS embed.FS
 
 type pages struct {
-	tmpl *template.Template
-	css  []byte
+	tmpl    *template.Template
+	css     []byte
+	checkJS []byte // the one script: /check verifies receipts in the browser
 }
 
 func newPages() *pages {
@@ -47,7 +48,11 @@ func newPages() *pages {
 	if err != nil {
 		panic(err) // embedded at build time: cannot be missing
 	}
-	return &pages{tmpl: t, css: css}
+	js, err := webFS.ReadFile("web/check.js")
+	if err != nil {
+		panic(err)
+	}
+	return &pages{tmpl: t, css: css, checkJS: js}
 }
 
 func (p *pages) routes(r chi.Router, s *Server) {
@@ -60,6 +65,12 @@ func (p *pages) routes(r chi.Router, s *Server) {
 	r.Get("/cycles/{cycle}", s.pageCycle)
 	r.Get("/cycles/{cycle}/districts/{district}", s.pageDistrict)
 	r.Get("/proposals/{proposal}", s.pageProposal)
+	r.Get("/check", s.pageCheck) // check a ballot receipt (translog.go)
+	r.Get("/check.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Write(p.checkJS)
+	})
 }
 
 // FormatMoney writes minor units as a decimal amount with thousands separators: 50000000 with exponent 2 and

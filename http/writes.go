@@ -22,6 +22,10 @@ import (
 type writeAnswer struct {
 	ID string `json:"id"`
 	ledger.Written
+	// Receipt, on a cast ballot, says where the ballot is in the transparency log (translog.go).
+	Receipt *receiptJSON `json:"receipt,omitempty"`
+	// Checkpoint, on an allocation, is the signed checkpoint that covers it and the ballots it counted.
+	Checkpoint *checkpointJSON `json:"checkpoint,omitempty"`
 }
 
 // command is what a write handler does once the request is authenticated and its body read.
@@ -30,6 +34,11 @@ type command func(ctx context.Context, req ledger.Request, p Principal, body []b
 // write runs a command: authenticate, read the body (bounded), build the ledger request from the headers,
 // run it, and answer with status, ETag (the stream's revision) and the position.
 func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, roles []Role, location func(id string) string, run command) {
+	s.writeWith(w, r, status, roles, location, run, nil)
+}
+
+// writeWith is write with a last step that adds to the answer (a receipt, a checkpoint).
+func (s *Server) writeWith(w http.ResponseWriter, r *http.Request, status int, roles []Role, location func(id string) string, run command, decorate func(*writeAnswer)) {
 	p, err := s.authenticate(r, roles...)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -68,6 +77,9 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, roles
 		return
 	}
 	ans := writeAnswer{ID: ledger.IDFromStream(written.Stream), Written: written}
+	if decorate != nil {
+		decorate(&ans)
+	}
 	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(uint64(written.Revision), 10)))
 	w.Header().Set("X-Pbledger-Position", strconv.FormatUint(uint64(written.Position), 10))
 	if location != nil {
@@ -199,7 +211,7 @@ func (s *Server) postRegisterAssessor(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) postAllocate(w http.ResponseWriter, r *http.Request) {
 	cycle, district := chi.URLParam(r, "cycle"), chi.URLParam(r, "district")
-	s.write(w, r, http.StatusCreated, []Role{RoleAdmin}, func(string) string {
+	s.writeWith(w, r, http.StatusCreated, []Role{RoleAdmin}, func(string) string {
 		return "/v1/cycles/" + cycle + "/districts/" + district + "/outcome"
 	}, func(ctx context.Context, req ledger.Request, p Principal, body []byte) (ledger.Written, error) {
 		if len(bytes.TrimSpace(body)) > 0 {
@@ -209,6 +221,10 @@ func (s *Server) postAllocate(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return s.ledger.Allocate(ctx, req, domain.CycleID(cycle), domain.DistrictID(district))
+	}, func(ans *writeAnswer) {
+		if s.tlog != nil {
+			ans.Checkpoint, _ = s.allocationCheckpoint(r.Context(), ans.Position)
+		}
 	})
 }
 
@@ -442,7 +458,7 @@ func (s *Server) postMilestone(w http.ResponseWriter, r *http.Request) {
 // ---- ballots ----
 
 func (s *Server) postCastBallot(w http.ResponseWriter, r *http.Request) {
-	s.write(w, r, http.StatusCreated, []Role{RoleGateway}, nil, func(ctx context.Context, req ledger.Request, p Principal, body []byte) (ledger.Written, error) {
+	s.writeWith(w, r, http.StatusCreated, []Role{RoleGateway}, nil, func(ctx context.Context, req ledger.Request, p Principal, body []byte) (ledger.Written, error) {
 		var in struct {
 			DistrictID domain.DistrictID     `json:"district_id"`
 			ResidentID string                `json:"resident_id"`
@@ -456,5 +472,5 @@ func (s *Server) postCastBallot(w http.ResponseWriter, r *http.Request) {
 			return ledger.Written{}, err
 		}
 		return s.ledger.CastBallot(ctx, req, domain.CastBallot{CycleID: domain.CycleID(chi.URLParam(r, "cycle")), DistrictID: in.DistrictID, Voter: voter, Choices: in.Choices})
-	})
+	}, func(ans *writeAnswer) { ans.Receipt = s.receipt(r.Context(), ans.Position) })
 }

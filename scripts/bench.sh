@@ -78,3 +78,4 @@ done | tee "$out/load-3servers.txt"
 kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
 trap - EXIT
 echo "results in $out/"
+bash scripts/bench-translog.sh "$out"

@@ -28,6 +28,8 @@ func commands() []command {
 		{"export", "export a counted district's input, with every parameter of the count, as Pabulib or JSON", runExport},
 		{"corpus", "count every Pabulib file of a directory and compare with the official winners", runCorpus},
 		{"token", "add, revoke and list bearer tokens (token add|revoke|list --data DIR)", runToken},
+		{"verify", "verify a log: its tree, signed checkpoints and every allocation (--data DIR or --url URL)", runVerify},
+		{"mirror", "copy a server's public log into a local store, verified against its signed checkpoints", runMirror},
 		{"load", "load-test a running server with a Pabulib file's ballots", runLoad},
 		{"migrate", "copy a log between stores (file store, KurrentDB), resumably, and verify the copy", runMigrate},
 		{"erase", "erase a proposal author's personal data (destroy their key; audited)", runErase},

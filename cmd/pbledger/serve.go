@@ -55,6 +55,9 @@ type server struct {
 	demo                                  bool
 	cpuProfile                            string
 	drain                                 time.Duration
+	logKey, logOrigin                     string
+	signEvery                             time.Duration
+	transparency                          bool
 	tokensPoll                            time.Duration
 	log                                   *slog.Logger
 	// storeSpec is --store: empty for the file store in DATA/log, or a KurrentDB connection string.
@@ -79,6 +82,10 @@ func (m *server) ParseFlags(args []string, stderr io.Writer) error {
 	fs.BoolVar(&m.demo, "demo", false, "on an empty data directory, load the Almaty demo cycles and write demo tokens")
 	fs.DurationVar(&m.tokensPoll, "tokens-poll", 250*time.Millisecond, "how often to check the tokens file for changes (0: only on SIGHUP)")
 	fs.DurationVar(&m.drain, "drain", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	fs.StringVar(&m.logKey, "log-key", "", "file holding the checkpoint signing key (default DATA/"+logKeyFile+", created if missing)")
+	fs.StringVar(&m.logOrigin, "log-origin", defaultOrigin, "the transparency log's name, in its checkpoints and key (used when the key is made)")
+	fs.DurationVar(&m.signEvery, "sign-every", 2*time.Second, "sign a checkpoint at most this often while the log grows (and always right after an allocation)")
+	fs.BoolVar(&m.transparency, "transparency", true, "keep the transparency log (tree, checkpoints, receipts); turn off only to measure its cost")
 	fs.StringVar(&m.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	fs.StringVar(&m.storeSpec, "store", "", "event store: empty for the embedded file store in DATA/log, or a KurrentDB connection string (esdb://HOST:PORT?tls=false, esdb://USER:PASS@N1:2113,N2:2113,N3:2113?tlsCAFile=ca.pem, …)")
 	fs.StringVar(&m.personalKeysDir, "personal-keys", "", "directory of authors' personal-data keys (default DATA/"+personalKeys+"); servers sharing a store must share it")
@@ -196,6 +203,19 @@ func (m *server) Run(ctx context.Context) (err error) {
 		return err
 	}
 
+	var tlog *pbhttp.Transparency
+	var tlogErrs chan error
+	if m.transparency {
+		tl, err := startTransparency(m.store, m.dataDir, m.logKey, m.logOrigin, m.signEvery, m.log)
+		if err != nil {
+			return err
+		}
+		defer tl.stop()
+		tlog, tlogErrs = tl.log, tl.errs
+	} else {
+		m.log.Warn("the transparency log is off: no checkpoints are signed and ballots get no receipts")
+	}
+
 	model := projections.NewModel()
 	reg.MustRegister(projections.NewCollector(model, m.store))
 	runner := &projections.Runner{Store: m.store, Model: model, CheckpointPath: filepath.Join(m.dataDir, checkpointFile), Logger: m.log}
@@ -231,7 +251,7 @@ func (m *server) Run(ctx context.Context) (err error) {
 	handler := pbhttp.NewServer(pbhttp.Config{
 		Store: m.store, Ledger: svc, Model: model, Tokens: tokens, Voters: voters, Personal: vault,
 		Metrics: pbhttp.NewMetrics(reg), MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		Logger: m.log, Ready: func() bool { return true }, Writable: healthOf(m.store),
+		Logger: m.log, Ready: func() bool { return true }, Log: tlog, Writable: healthOf(m.store),
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	m.log.Info("pbledger serving", "addr", "http://"+m.listener.Addr().String(), "data", m.dataDir)
@@ -253,6 +273,9 @@ func (m *server) Run(ctx context.Context) (err error) {
 		runnerDone <- err
 		srv.Close()
 		return fmt.Errorf("read model stopped: %w", err)
+	case err := <-tlogErrs:
+		srv.Close()
+		return err
 	case <-ctx.Done():
 	}
 	m.log.Info("shutting down: draining requests in flight", "up to", m.drain)

@@ -346,6 +346,9 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer store.Close()
+	if err := checkTree(ctx, store, *dataDir); err != nil { // translog.go: a log changed under its tree
+		return err
+	}
 	start := time.Now()
 	m := projections.NewModel()
 	if err := projections.CatchUp(ctx, store, m, eventstore.Position(^uint64(0)), time.Time{}); err != nil {

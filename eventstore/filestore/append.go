@@ -22,6 +22,7 @@ type appendReq struct {
 	expected eventstore.ExpectedRevision
 	events   []eventstore.EventData
 	size     int
+	recorded int64 // Import: the time to record (Unix ns); 0 means now
 	done     chan appendResult
 	answered bool // set by Append once it has taken the answer from done
 }
@@ -224,7 +225,11 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 		for i := range r.events {
 			e := &r.events[i]
 			pos := next + eventstore.Position(i)
-			b.add(r.stream, rev+eventstore.Revision(i), i, len(r.events), now, e)
+			t := now
+			if r.recorded != 0 {
+				t = r.recorded
+			}
+			b.add(r.stream, rev+eventstore.Revision(i), i, len(r.events), t, e)
 			st.positions = append(st.positions, pos)
 			s.ids[e.ID] = pos
 		}

@@ -1,0 +1,180 @@
+package translog
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/pbledger/pbledger/eventstore"
+)
+
+// HashesFile is the name, inside a Follower's directory, of the file of stored hashes.
+const HashesFile = "hashes"
+
+// maxBatch is how many leaves a Follower hashes before publishing them even while it is behind.
+const maxBatch = 4096
+
+// Follower keeps a Tree current with a store: it reads the whole global order from the start (ReadAll pages,
+// and SubscribeAll to wait for appends when it has seen them all), hashes each event as the next leaf and
+// publishes leaves in batches, at the latest when it reaches the head of the log. Appends never wait for it.
+type Follower struct {
+	Store eventstore.Store
+	Tree  *Tree
+	// Dir, if not empty, is where the stored hashes are kept (the file HashesFile). Hashes found there are
+	// checked against the log as it is read again: a difference stops the follower with a *MismatchError.
+	Dir string
+	// Urgent, if set, marks events that must be covered by a checkpoint at once (allocations); after
+	// publishing a batch holding one, the follower calls OnUrgent with the tree's size.
+	Urgent   func(e *eventstore.RecordedEvent) bool
+	OnUrgent func(size int64)
+	// Rest is how long the follower rests after reaching the head of the log before it reads again, unless
+	// someone waits for the tree (a receipt, a proof) or an urgent event came: resting lets events gather,
+	// so that under heavy appends the tree is built in large batches, with few wake-ups. Default 20 ms;
+	// negative: never rest.
+	Rest time.Duration
+}
+
+// Run follows the store until ctx ends (it then returns nil) or an error stops it. caughtUp, if not nil, is
+// called once when the tree first covers the whole log as it stood at the start.
+func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
+	defer func() {
+		if err != nil {
+			f.Tree.fail(err)
+		}
+	}()
+	var hf *hashFile
+	if f.Dir != "" {
+		if err := os.MkdirAll(f.Dir, 0o755); err != nil {
+			return fmt.Errorf("translog: %w", err)
+		}
+		if hf, err = openHashFile(filepath.Join(f.Dir, HashesFile)); err != nil {
+			return err
+		}
+		defer hf.f.Close()
+	}
+	if f.Tree.Size() != 0 {
+		return fmt.Errorf("translog: a follower must start with an empty tree")
+	}
+	b := NewBuilder(f.Tree)
+	rest := f.Rest
+	if rest == 0 {
+		rest = 20 * time.Millisecond
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	urgent := false
+	flush := func() error {
+		if b.Pending() == 0 {
+			return nil
+		}
+		lastPos := b.pos[len(b.pos)-1]
+		if hf == nil {
+			b.Flush()
+		} else {
+			added, first := b.Flush()
+			if bad, ok := hf.add(added, first); !ok {
+				level, n := tlog.SplitStoredHashIndex(bad)
+				leaf := n << level
+				pos, _ := f.Tree.Position(leaf)
+				if pos == 0 {
+					pos = lastPos
+				}
+				return &MismatchError{Leaf: leaf, Position: pos}
+			}
+		}
+		if urgent && f.OnUrgent != nil {
+			f.OnUrgent(f.Tree.Size())
+		}
+		urgent = false
+		return nil
+	}
+	// Read the log in pages while there is more; at the head, rest (events gather), then look again; when
+	// nothing came, wait on a subscription, which wakes at the next append.
+	var at eventstore.Position // the position of the last event hashed
+	add := func(e *eventstore.RecordedEvent) error {
+		if err := b.Add(e); err != nil {
+			return err
+		}
+		if f.Urgent != nil && f.Urgent(e) {
+			urgent = true
+		}
+		at = e.Position
+		return nil
+	}
+	stopped := func(err error) error {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("translog: follow the log: %w", err)
+	}
+	for {
+		recs, err := f.Store.ReadAll(ctx, at+1, maxBatch)
+		if err != nil {
+			return stopped(err)
+		}
+		for i := range recs {
+			if err := add(&recs[i]); err != nil {
+				return err
+			}
+		}
+		if len(recs) == maxBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+			continue
+		}
+		// At the head of the log.
+		wasUrgent := urgent
+		if err := flush(); err != nil {
+			return err
+		}
+		if caughtUp != nil {
+			if hf != nil {
+				if have := tlog.StoredHashCount(f.Tree.Size()) * tlog.HashSize; have < int64(len(hf.old)) {
+					return &MismatchError{Leaf: f.Tree.Size(), Position: at}
+				}
+			}
+			caughtUp()
+			caughtUp = nil
+		}
+		if len(recs) > 0 && rest > 0 && !wasUrgent {
+			timer.Reset(rest)
+			select {
+			case <-timer.C:
+			case <-f.Tree.wanted:
+				timer.Stop()
+			case <-ctx.Done():
+				return nil
+			}
+			continue
+		}
+		if len(recs) > 0 {
+			continue
+		}
+		// Nothing new: wait for the next append.
+		sub, err := f.Store.SubscribeAll(ctx, at)
+		if err != nil {
+			return stopped(err)
+		}
+		for {
+			m, err := sub.Next(ctx)
+			if err != nil {
+				sub.Close()
+				return stopped(err)
+			}
+			if m.Event != nil {
+				err = add(m.Event)
+				sub.Close()
+				if err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+}

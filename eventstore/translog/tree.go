@@ -1,0 +1,358 @@
+package translog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/pbledger/pbledger/eventstore"
+)
+
+// Tree is the Merkle tree over the log as far as a Follower has read it. Its methods are safe for concurrent
+// use; proofs are computed by golang.org/x/mod/sumdb/tlog from the stored hashes kept in memory.
+type Tree struct {
+	mu sync.RWMutex
+	// hashes holds tlog's stored hashes in tlog's storage order, in chunks so that growing never copies;
+	// nHashes of them are published. The Builder writes past nHashes without the lock (readers never look
+	// there) and publishes under it.
+	hashes    [][]tlog.Hash
+	nHashes   int64
+	positions []eventstore.Position // positions[i] is the store position of leaf i
+	grown     chan struct{}         // closed and replaced whenever the tree grows
+	failed    error                 // set if the follower stopped on an error
+	// wanted is signalled by waiters, so that a follower resting between batches catches up at once.
+	wanted chan struct{}
+}
+
+// chunkBits sets the chunk size of the stored hashes: 2^16 hashes, 2 MiB.
+const chunkBits = 16
+
+func (t *Tree) hashAt(x int64) tlog.Hash { return t.hashes[x>>chunkBits][x&(1<<chunkBits-1)] }
+
+// NewTree returns an empty tree.
+func NewTree() *Tree { return &Tree{grown: make(chan struct{}), wanted: make(chan struct{}, 1)} }
+
+// want tells a resting follower that someone waits for the tree.
+func (t *Tree) want() {
+	select {
+	case t.wanted <- struct{}{}:
+	default:
+	}
+}
+
+// ErrNotYet is returned for leaves or sizes the tree does not have (yet).
+var ErrNotYet = errors.New("translog: the tree does not reach that far")
+
+// Size returns the number of leaves.
+func (t *Tree) Size() int64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return int64(len(t.positions))
+}
+
+// Head returns the number of leaves and the store position of the last one (Start if empty).
+func (t *Tree) Head() (int64, eventstore.Position) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if len(t.positions) == 0 {
+		return 0, eventstore.Start
+	}
+	return int64(len(t.positions)), t.positions[len(t.positions)-1]
+}
+
+// ReadHashes implements tlog.HashReader over the stored hashes.
+func (t *Tree) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.readHashes(indexes)
+}
+
+func (t *Tree) readHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= t.nHashes {
+			return nil, fmt.Errorf("%w: stored hash %d", ErrNotYet, x)
+		}
+		out[i] = t.hashAt(x)
+	}
+	return out, nil
+}
+
+// Root returns the root hash of the tree of the first n leaves.
+func (t *Tree) Root(n int64) (tlog.Hash, error) {
+	if n > t.Size() {
+		return tlog.Hash{}, fmt.Errorf("%w: size %d", ErrNotYet, n)
+	}
+	return tlog.TreeHash(n, t)
+}
+
+// LeafHash returns the hash of leaf i.
+func (t *Tree) LeafHash(i int64) (tlog.Hash, error) {
+	h, err := t.ReadHashes([]int64{tlog.StoredHashIndex(0, i)})
+	if err != nil {
+		return tlog.Hash{}, fmt.Errorf("%w: leaf %d", ErrNotYet, i)
+	}
+	return h[0], nil
+}
+
+// InclusionProof proves that leaf i is in the tree of size n.
+func (t *Tree) InclusionProof(i, n int64) (tlog.RecordProof, error) {
+	if n > t.Size() {
+		return nil, fmt.Errorf("%w: size %d", ErrNotYet, n)
+	}
+	return tlog.ProveRecord(n, i, t)
+}
+
+// ConsistencyProof proves that the tree of size n1 is a prefix of the tree of size n2.
+func (t *Tree) ConsistencyProof(n1, n2 int64) (tlog.TreeProof, error) {
+	if n2 > t.Size() {
+		return nil, fmt.Errorf("%w: size %d", ErrNotYet, n2)
+	}
+	return tlog.ProveTree(n2, n1, t)
+}
+
+// Position returns the store position of leaf i.
+func (t *Tree) Position(i int64) (eventstore.Position, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if i < 0 || i >= int64(len(t.positions)) {
+		return 0, fmt.Errorf("%w: leaf %d", ErrNotYet, i)
+	}
+	return t.positions[i], nil
+}
+
+// LeafAt returns the index of the leaf of the event at store position p, and false if the tree has not
+// reached p or no event is there.
+func (t *Tree) LeafAt(p eventstore.Position) (int64, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	i := sort.Search(len(t.positions), func(i int) bool { return t.positions[i] >= p })
+	if i < len(t.positions) && t.positions[i] == p {
+		return int64(i), true
+	}
+	return 0, false
+}
+
+// WaitPosition waits until the tree holds the event at store position p (or a later one), and returns the
+// tree's size then.
+func (t *Tree) WaitPosition(ctx context.Context, p eventstore.Position) (int64, error) {
+	for {
+		t.mu.RLock()
+		n, grown, failed := len(t.positions), t.grown, t.failed
+		reached := n > 0 && t.positions[n-1] >= p
+		t.mu.RUnlock()
+		if reached {
+			return int64(n), nil
+		}
+		if failed != nil {
+			return 0, failed
+		}
+		t.want()
+		select {
+		case <-grown:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// WaitSize waits until the tree has at least n leaves.
+func (t *Tree) WaitSize(ctx context.Context, n int64) error {
+	for {
+		t.mu.RLock()
+		size, grown, failed := int64(len(t.positions)), t.grown, t.failed
+		t.mu.RUnlock()
+		if size >= n {
+			return nil
+		}
+		if failed != nil {
+			return failed
+		}
+		t.want()
+		select {
+		case <-grown:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Grown returns a channel closed the next time the tree grows.
+func (t *Tree) Grown() <-chan struct{} {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.grown
+}
+
+// Builder adds leaves to a tree in batches. Only one Builder may extend a tree, and it is not safe for
+// concurrent use; readers of the Tree see a batch once Flush returns.
+type Builder struct {
+	t       *Tree
+	pos     []eventstore.Position // positions of the leaves not yet published
+	written int64                 // stored hashes written, published or not
+	leaves  int64                 // leaves added, published or not
+	buf     []byte
+	reader  tlog.HashReaderFunc
+}
+
+// NewBuilder returns a builder that extends t.
+func NewBuilder(t *Tree) *Builder {
+	t.mu.RLock()
+	b := &Builder{t: t, written: t.nHashes, leaves: int64(len(t.positions))}
+	t.mu.RUnlock()
+	b.reader = b.read
+	return b
+}
+
+// Add hashes one event as the next leaf. The leaf becomes visible at the next Flush.
+func (b *Builder) Add(e *eventstore.RecordedEvent) error {
+	b.buf = AppendLeaf(b.buf[:0], e)
+	return b.AddHash(tlog.RecordHash(b.buf), e.Position)
+}
+
+// AddHash adds a leaf by its hash.
+func (b *Builder) AddHash(h tlog.Hash, p eventstore.Position) error {
+	hs, err := tlog.StoredHashesForRecordHash(b.leaves, h, b.reader)
+	if err != nil {
+		return err
+	}
+	for _, x := range hs {
+		b.put(x)
+	}
+	b.leaves++
+	b.pos = append(b.pos, p)
+	return nil
+}
+
+// put writes the next stored hash past the published ones.
+func (b *Builder) put(h tlog.Hash) {
+	t := b.t
+	c := int(b.written >> chunkBits)
+	if c == len(t.hashes) {
+		t.mu.Lock()
+		t.hashes = append(t.hashes, make([]tlog.Hash, 1<<chunkBits))
+		t.mu.Unlock()
+	}
+	t.hashes[c][b.written&(1<<chunkBits-1)] = h
+	b.written++
+}
+
+// read reads stored hashes, published or written by this builder. The builder is the tree's only writer, so
+// it reads its own writes without the lock.
+func (b *Builder) read(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= b.written {
+			return nil, fmt.Errorf("translog: stored hash %d is not computed yet", x)
+		}
+		out[i] = b.t.hashAt(x)
+	}
+	return out, nil
+}
+
+// Pending returns how many leaves wait for Flush.
+func (b *Builder) Pending() int { return len(b.pos) }
+
+// Flush publishes the batch and returns the stored hashes it added (for persisting) and the index of the
+// first of them.
+func (b *Builder) Flush() ([]tlog.Hash, int64) {
+	if len(b.pos) == 0 {
+		return nil, 0
+	}
+	t := b.t
+	t.mu.Lock()
+	first := t.nHashes
+	t.nHashes = b.written
+	t.positions = append(t.positions, b.pos...)
+	close(t.grown)
+	t.grown = make(chan struct{})
+	t.mu.Unlock()
+	b.pos = b.pos[:0]
+	added := make([]tlog.Hash, 0, b.written-first)
+	for x := first; x < b.written; x++ {
+		added = append(added, t.hashAt(x))
+	}
+	return added, first
+}
+
+// fail records that the tree stops growing, and wakes waiters.
+func (t *Tree) fail(err error) {
+	t.mu.Lock()
+	t.failed = err
+	close(t.grown)
+	t.grown = make(chan struct{})
+	t.mu.Unlock()
+}
+
+// hashFile is the file of stored hashes a Follower keeps: derived data, 32 bytes per stored hash in tlog's
+// order, appended without fsync (it is rebuilt from the log when missing or short).
+type hashFile struct {
+	f      *os.File
+	old    []byte // what the file held at start, checked against what the log gives
+	size   int64  // bytes written, whole hashes only
+	broken bool   // a write failed (a full disk): nothing more is written this run; the next start extends it
+}
+
+func openHashFile(path string) (*hashFile, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("translog: %w", err)
+	}
+	old, err := io.ReadAll(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("translog: read %s: %w", path, err)
+	}
+	old = old[:len(old)/tlog.HashSize*tlog.HashSize]
+	if err := f.Truncate(int64(len(old))); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("translog: %w", err)
+	}
+	if _, err := f.Seek(int64(len(old)), io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("translog: %w", err)
+	}
+	return &hashFile{f: f, old: old, size: int64(len(old))}, nil
+}
+
+// MismatchError says that the hashes kept on disk disagree with the log: the log changed under the tree.
+type MismatchError struct {
+	Leaf     int64 // the first leaf (or the leaf whose subtree) disagrees; -1 if unknown
+	Position eventstore.Position
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("translog: the log differs from the tree kept in translog/hashes at leaf %d (position %d): events were changed, removed or inserted since they were hashed", e.Leaf, e.Position)
+}
+
+// add checks new stored hashes against the old file and appends those beyond it.
+func (h *hashFile) add(hs []tlog.Hash, firstIndex int64) (int64, bool) {
+	fresh := make([]byte, 0, len(hs)*tlog.HashSize)
+	for i, x := range hs {
+		off := (firstIndex + int64(i)) * tlog.HashSize
+		if off+tlog.HashSize <= int64(len(h.old)) {
+			if string(h.old[off:off+tlog.HashSize]) != string(x[:]) {
+				return firstIndex + int64(i), false
+			}
+			continue
+		}
+		fresh = append(fresh, x[:]...)
+	}
+	if len(fresh) > 0 && !h.broken {
+		// Derived data, so no fsync; a failed write is cut off, and the next start extends the file from
+		// the log.
+		if _, err := h.f.WriteAt(fresh, h.size); err != nil {
+			h.f.Truncate(h.size)
+			h.broken = true
+		} else {
+			h.size += int64(len(fresh))
+		}
+	}
+	return 0, true
+}
