@@ -14,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/eventstore/filestore"
 	pbhttp "github.com/pbledger/pbledger/http"
@@ -413,7 +412,8 @@ func TestEventFeed(t *testing.T) {
 		t.Fatalf("got %d more events, want %d", n, head-5)
 	}
 	first := e.must(t, 200, "GET", "/v1/events?after=0&limit=1", "", "").json(t)
-	if first["type"] != domain.EventCycleOpened {
+	// The ledger announces each district's index before the cycle itself (ledger/index.go).
+	if first["type"] != ledger.EventDistrictIndexOpened {
 		t.Fatalf("first event %v", first["type"])
 	}
 }

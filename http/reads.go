@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -270,6 +271,9 @@ func (s *Server) getPabulib(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, rec, at, err := s.model.DistrictInput(cycle, district)
+	if errors.Is(err, projections.ErrBallotsInLog) {
+		in, rec, at, err = s.model.AllocatedInput(r.Context(), s.store, cycle, district)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

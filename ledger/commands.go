@@ -11,6 +11,12 @@ import (
 
 // cycleCommand runs a command on a cycle: exclusive on the cycle, on a fresh copy loaded from the store.
 func (s *Service) cycleCommand(ctx context.Context, req Request, id domain.CycleID, command string, fn func(c *domain.Cycle) error) (Written, error) {
+	return s.cycleCommandThen(ctx, req, id, command, fn, nil)
+}
+
+// cycleCommandThen is cycleCommand with a step run after the domain accepted the command and before its
+// events are appended (OpenCycle writes the districts' indexes there).
+func (s *Service) cycleCommandThen(ctx context.Context, req Request, id domain.CycleID, command string, fn func(c *domain.Cycle) error, before func(c *domain.Cycle) error) (Written, error) {
 	if err := id.Validate(); err != nil {
 		return Written{}, err
 	}
@@ -28,6 +34,11 @@ func (s *Service) cycleCommand(ctx context.Context, req Request, id domain.Cycle
 		}
 		if err := fn(c); err != nil {
 			return Written{}, err
+		}
+		if before != nil {
+			if err := before(c); err != nil {
+				return Written{}, err
+			}
 		}
 		w, err := s.append(ctx, req, command, stream, expected(c.Version()), c.Changes())
 		if err != nil {
@@ -88,6 +99,11 @@ func (s *Service) proposalCommand(ctx context.Context, req Request, id domain.Pr
 		if err := fn(c, p); err != nil {
 			return Written{}, err
 		}
+		if p.Version() == 0 { // a submission: announce it in its district's index first
+			if err := s.indexAppend(ctx, req, IndexStream(p.CycleID(), p.DistrictID()), EventProposalsIndexed, ProposalsIndexed{Proposals: []domain.ProposalID{id}}); err != nil {
+				return Written{}, err
+			}
+		}
 		w, err := s.append(ctx, req, command, stream, expected(p.Version()), p.Changes())
 		if err != nil {
 			pe.cur.Store(nil)
@@ -101,7 +117,15 @@ func (s *Service) proposalCommand(ctx context.Context, req Request, id domain.Pr
 
 // OpenCycle opens a budget round.
 func (s *Service) OpenCycle(ctx context.Context, req Request, cmd domain.OpenCycle) (Written, error) {
-	return s.cycleCommand(ctx, req, cmd.CycleID, "OpenCycle", func(c *domain.Cycle) error { return c.Open(cmd) })
+	return s.cycleCommandThen(ctx, req, cmd.CycleID, "OpenCycle", func(c *domain.Cycle) error { return c.Open(cmd) },
+		func(c *domain.Cycle) error {
+			for _, d := range cmd.Districts {
+				if err := s.indexAppend(ctx, req, IndexStream(cmd.CycleID, d.ID), EventDistrictIndexOpened, IndexOpened{CycleID: cmd.CycleID, DistrictID: d.ID}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 }
 
 // AdvancePhase moves a cycle to its next phase. It waits for the ballots and proposal commands in flight on
@@ -278,8 +302,19 @@ func (s *Service) CastBallot(ctx context.Context, req Request, cmd domain.CastBa
 			return Written{}, err
 		}
 		if b.Version() == 0 {
-			if err := s.claimDistrict(ctx, req, c, cmd); err != nil {
-				return Written{}, err
+			// The voter's first ballot here: announce it in the district's index first, while the claim is
+			// made (an entry whose ballot never comes is skipped by readers, so a refused claim leaves no harm).
+			indexed := make(chan error, 1)
+			go func() {
+				indexed <- s.indexAppend(ctx, req, IndexStream(cmd.CycleID, cmd.DistrictID), EventVotersIndexed, VotersIndexed{Voters: []domain.VoterKey{cmd.Voter}})
+			}()
+			claimErr := s.claimDistrict(ctx, req, c, cmd)
+			indexErr := <-indexed
+			if claimErr != nil {
+				return Written{}, claimErr
+			}
+			if indexErr != nil {
+				return Written{}, indexErr
 			}
 		}
 		w, err := s.append(ctx, req, "CastBallot", stream, expected(b.Version()), b.Changes())

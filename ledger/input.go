@@ -16,8 +16,21 @@ func (s *Service) DistrictInput(ctx context.Context, cycle domain.CycleID, distr
 	return DistrictInput(ctx, s.store, cycle, district, until)
 }
 
-// DistrictInput is Service.DistrictInput for any store.
+// DistrictInput is Service.DistrictInput for any store. It reads the district's index stream and the streams
+// it names; only a district whose cycle was opened before indexes were written costs a scan of the log.
 func DistrictInput(ctx context.Context, store eventstore.Store, cycle domain.CycleID, district domain.DistrictID, until eventstore.Position) ([]*domain.Proposal, []*domain.Ballot, error) {
+	idx, trusted, err := readIndex(ctx, store, cycle, district)
+	if err != nil {
+		return nil, nil, err
+	}
+	if trusted {
+		return indexedInput(ctx, store, cycle, district, until, idx)
+	}
+	return scanInput(ctx, store, cycle, district, until)
+}
+
+// scanInput is DistrictInput by a scan of the whole log, for districts without a trusted index.
+func scanInput(ctx context.Context, store eventstore.Store, cycle domain.CycleID, district domain.DistrictID, until eventstore.Position) ([]*domain.Proposal, []*domain.Ballot, error) {
 	cycleStream := domain.CycleStream(cycle)
 	ballotPrefix := domain.BallotStream(cycle, district, "")
 	proposalEvents := map[domain.ProposalID][]domain.Event{}

@@ -190,6 +190,8 @@ type Service struct {
 	metrics Metrics
 	stripes [64]sync.Mutex // serialises requests with the same idempotency key
 
+	lastMeta atomic.Pointer[encodedMeta] // the last metadata encoded: a run of one request's writes reuses it
+
 	mu        sync.Mutex
 	cycles    map[domain.CycleID]*cycleEntry
 	proposals map[domain.ProposalID]*proposalEntry
@@ -490,6 +492,25 @@ func eventIDs(req Request, n int) []uuid.UUID {
 // idNamespace is the UUID namespace of event IDs derived from idempotency keys.
 var idNamespace = uuid.MustParse("6f1e0c52-8a43-4a8e-9a55-2f7b0e6d1c90")
 
+type encodedMeta struct {
+	m    Metadata
+	json []byte
+}
+
+// metadata encodes m, reusing the last encoding when it is the same (an import writes millions of events
+// with one metadata). The bytes are shared and must not be changed.
+func (s *Service) metadata(m Metadata) ([]byte, error) {
+	if last := s.lastMeta.Load(); last != nil && last.m == m {
+		return last.json, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: metadata: %w", err)
+	}
+	s.lastMeta.Store(&encodedMeta{m: m, json: b})
+	return b, nil
+}
+
 // append encodes and appends events to stream, and returns the answer.
 func (s *Service) append(ctx context.Context, req Request, command, stream string, exp eventstore.ExpectedRevision, events []domain.Event) (Written, error) {
 	return s.appendWithIDs(ctx, req, command, stream, exp, events, eventIDs(req, len(events)))
@@ -497,9 +518,12 @@ func (s *Service) append(ctx context.Context, req Request, command, stream strin
 
 // appendWithIDs is append with the events' IDs chosen by the caller.
 func (s *Service) appendWithIDs(ctx context.Context, req Request, command, stream string, exp eventstore.ExpectedRevision, events []domain.Event, ids []uuid.UUID) (Written, error) {
-	meta, err := metadataJSON(req, command)
+	meta, err := s.metadata(Metadata{
+		Principal: req.Principal, Role: req.Role, RequestID: req.RequestID, Command: command,
+		IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash,
+	})
 	if err != nil {
-		return Written{}, fmt.Errorf("ledger: metadata: %w", err)
+		return Written{}, err
 	}
 	data := make([]eventstore.EventData, len(events))
 	types := make([]string, len(events))

@@ -67,7 +67,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		for _, d := range st.Districts {
 			dv := cv.districts[d.ID]
 			cy, di := string(id), string(d.ID)
-			ch <- prometheus.MustNewConstMetric(c.ballots, prometheus.GaugeValue, float64(len(dv.ballots)), cy, di)
+			ch <- prometheus.MustNewConstMetric(c.ballots, prometheus.GaugeValue, float64(dv.ballotCount()), cy, di)
 			counts := map[string]int{string(domain.StatusSubmitted): 0, string(domain.StatusPublished): 0, string(domain.StatusRejected): 0, "withdrawn": 0}
 			for _, pid := range dv.proposals {
 				p := c.model.proposals[pid].agg

@@ -45,6 +45,8 @@ type Model struct {
 
 	rankMu sync.Mutex
 	ranks  map[districtKey]*rankCache
+
+	inputs InputSource // reads an allocated district's ballots back from the log; nil: not available
 }
 
 type districtKey struct {
@@ -68,6 +70,28 @@ type districtView struct {
 	votes     map[domain.ProposalID]int64 // counted ballots including each proposal
 	// version counts changes that can move the ranking.
 	version uint64
+	// dropped is set once the district's allocation is recorded: its ballots can no longer change anything
+	// the model shows, so they are let go (ballots and voters become nil) and only their number, counted,
+	// and votes are kept. Who needs them reads them from the log (AllocatedInput).
+	dropped bool
+	counted int
+}
+
+// ballotCount is the number of ballots the district counts.
+func (dv *districtView) ballotCount() int {
+	if dv.dropped {
+		return dv.counted
+	}
+	return len(dv.ballots)
+}
+
+// drop lets the district's per-ballot data go, keeping the totals.
+func (dv *districtView) drop() {
+	if dv.dropped {
+		return
+	}
+	dv.counted = len(dv.ballots)
+	dv.ballots, dv.voters, dv.dropped = nil, nil, true
 }
 
 type ballotView struct {
@@ -231,7 +255,9 @@ var knownTypes = func() map[string]bool {
 func (m *Model) apply(d Decoded) error {
 	r := d.rec
 	if d.ev == nil {
-		m.unknown++
+		if !ledger.IsIndexEvent(r.Type) { // the ledger's own indexes are known, and no read model's concern
+			m.unknown++
+		}
 		return nil
 	}
 	if d.haveM && d.meta.IdempotencyKey != "" {
@@ -267,6 +293,9 @@ func (m *Model) apply(d Decoded) error {
 		}
 		if a, ok := e.(domain.AllocationRecorded); ok {
 			cv.allocatedAt[a.DistrictID] = r.Position
+			if dv := cv.districts[a.DistrictID]; dv != nil {
+				dv.drop()
+			}
 		}
 		for _, d := range cv.districts {
 			d.version++ // the phase and assessors change what rankings show

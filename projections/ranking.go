@@ -2,7 +2,10 @@ package projections
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -10,6 +13,7 @@ import (
 	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/domain/outcome"
 	"github.com/pbledger/pbledger/eventstore"
+	"github.com/pbledger/pbledger/ledger"
 )
 
 // ProvisionalLotSeed is the lot used for rankings before a district's lot is drawn. The allocation draws and
@@ -180,7 +184,7 @@ func (m *Model) computeRanking(cycle domain.CycleID, district domain.DistrictID)
 	}
 	st := cv.agg.State()
 	r := Ranking{Cycle: cycle, District: district, DistrictName: d.Name, Phase: st.Phase, Currency: st.Currency,
-		Exponent: st.CurrencyExponent, Rule: st.OutcomeRule, Budget: d.Budget, Ballots: len(dv.ballots), At: m.at0()}
+		Exponent: st.CurrencyExponent, Rule: st.OutcomeRule, Budget: d.Budget, Ballots: dv.ballotCount(), At: m.at0()}
 	version := dv.version
 	entries := make(map[domain.ProposalID]*RankingEntry, len(dv.proposals))
 	proposals := make([]*domain.Proposal, 0, len(dv.proposals))
@@ -201,6 +205,17 @@ func (m *Model) computeRanking(cycle domain.CycleID, district domain.DistrictID)
 	ballots := make([]*domain.Ballot, 0, len(dv.voters))
 	for _, v := range dv.voters {
 		ballots = append(ballots, dv.ballots[v].agg)
+	}
+	src, until := m.inputs, cv.allocatedAt[district]
+	if dv.dropped && src != nil {
+		// The model let this district's ballots go at its allocation: read the counted ones from the log,
+		// without holding the lock.
+		m.mu.RUnlock()
+		var err error
+		if _, ballots, err = src(cycle, district, until); err != nil {
+			return Ranking{}, 0, err
+		}
+		m.mu.RLock()
 	}
 	in, err := domain.OutcomeInput(cv.agg, district, proposals, ballots, seed)
 	m.mu.RUnlock()
@@ -279,6 +294,9 @@ func (m *Model) DistrictInput(cycle domain.CycleID, district domain.DistrictID) 
 	for _, id := range dv.proposals {
 		proposals = append(proposals, m.proposals[id].agg)
 	}
+	if dv.dropped {
+		return outcome.Input{}, nil, At{}, ErrBallotsInLog
+	}
 	ballots := make([]*domain.Ballot, 0, len(dv.voters))
 	for _, v := range dv.voters {
 		ballots = append(ballots, dv.ballots[v].agg)
@@ -290,4 +308,52 @@ func (m *Model) DistrictInput(cycle domain.CycleID, district domain.DistrictID) 
 	}
 	in, err := domain.OutcomeInput(cv.agg, district, proposals, ballots, seed)
 	return in, rec, m.at0(), err
+}
+
+// ErrBallotsInLog is returned by DistrictInput for a district whose allocation is recorded: the model no
+// longer holds its ballots (they cannot change anything it shows); AllocatedInput reads them from the log.
+var ErrBallotsInLog = errors.New("projections: the district is allocated; its ballots are read from the log")
+
+// AllocatedInput returns the input an allocated district's allocation counted, read from the log through the
+// district's index (ledger.DistrictInput, up to the allocation's position), with the recorded lot seed: its
+// digest equals the recorded input digest.
+func (m *Model) AllocatedInput(ctx context.Context, store eventstore.Store, cycle domain.CycleID, district domain.DistrictID) (outcome.Input, *domain.AllocationRecorded, At, error) {
+	m.mu.RLock()
+	cv, _, _, err := m.district(cycle, district)
+	var a domain.AllocationRecorded
+	var ok bool
+	var until eventstore.Position
+	var at At
+	if err == nil {
+		a, ok = cv.agg.Allocation(district)
+		until, at = cv.allocatedAt[district], m.at0()
+	}
+	m.mu.RUnlock()
+	if err != nil {
+		return outcome.Input{}, nil, At{}, err
+	}
+	if !ok {
+		return outcome.Input{}, nil, At{}, fmt.Errorf("projections: %s/%s has no recorded allocation", cycle, district)
+	}
+	proposals, ballots, err := ledger.DistrictInput(ctx, store, cycle, district, until)
+	if err != nil {
+		return outcome.Input{}, nil, At{}, err
+	}
+	m.mu.RLock()
+	in, err := domain.OutcomeInput(cv.agg, district, proposals, ballots, a.LotSeed)
+	m.mu.RUnlock()
+	return in, &a, at, err
+}
+
+// InputSource reads from the log a district's proposals and the ballots counted, up to position until:
+// ledger.DistrictInput over the server's store, which reads the district's index, not the whole log.
+type InputSource func(cycle domain.CycleID, district domain.DistrictID, until eventstore.Position) ([]*domain.Proposal, []*domain.Ballot, error)
+
+// SetInputSource tells the model where to read the ballots of allocated districts, which it does not keep:
+// the explanations of an allocated district's ranking (RankingEntry.Left, SupportersCanPay, FundedAtCost)
+// recount its input. Without a source those numbers are left out for such districts.
+func (m *Model) SetInputSource(src InputSource) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.inputs = src
 }

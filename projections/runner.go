@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,7 +37,7 @@ type Runner struct {
 
 // checkpointFormat is the version of the checkpoint file. A checkpoint of another version is ignored and the
 // model rebuilt from the log: the checkpoint is a cache, the log is the truth.
-const checkpointFormat = 1
+const checkpointFormat = 2
 
 // Run loads the checkpoint, catches the model up and keeps it current until ctx ends, then writes a final
 // checkpoint. caughtUp, if not nil, is called once, when the model has applied everything that was in the
@@ -112,6 +113,14 @@ func (r *Runner) Run(ctx context.Context, caughtUp func()) error {
 				caughtUp()
 				caughtUp = nil
 			}
+			// Whatever the catch-up replayed (all of the log, on a cold start) is not replayed again at the
+			// next start: checkpoint now, not only after the next CheckpointEvery events.
+			if r.CheckpointPath != "" && r.Model.Applied() != first {
+				if err := r.WriteCheckpoint(); err != nil {
+					log.Error("projections: checkpoint", "err", err)
+				}
+				sinceCheckpoint, lastCheckpoint = 0, time.Now()
+			}
 			continue
 		}
 		if err := r.Model.Apply(*msg.Event); err != nil {
@@ -129,8 +138,8 @@ func (r *Runner) Run(ctx context.Context, caughtUp func()) error {
 }
 
 // CatchUp applies the log from the model's position up to position until (or the last event recorded at or
-// before untilTime, if that is not zero), or to the head. One goroutine reads and decodes while this one
-// applies, so a rebuild uses two cores.
+// before untilTime, if that is not zero), or to the head. One goroutine reads, decodeWorkers decode batches
+// side by side, and this one applies them in order, so a rebuild uses every core.
 func CatchUp(ctx context.Context, store eventstore.Store, m *Model, until eventstore.Position, untilTime time.Time) error {
 	from, _ := m.Position()
 	ctx, cancel := context.WithCancel(ctx)
@@ -139,42 +148,78 @@ func CatchUp(ctx context.Context, store eventstore.Store, m *Model, until events
 		events []Decoded
 		err    error
 	}
-	batches := make(chan batch, 4)
+	// Each batch read is a future: decoded by a worker, applied in the order read.
+	futures := make(chan chan batch, 2*decodeWorkers)
+	work := make(chan func(), decodeWorkers)
+	var wg sync.WaitGroup
+	for range decodeWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range work {
+				f()
+			}
+		}()
+	}
 	go func() {
-		defer close(batches)
+		defer func() { close(work); wg.Wait(); close(futures) }()
+		send := func(f chan batch) bool {
+			select {
+			case futures <- f:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
 		for from++; ; {
 			recs, err := store.ReadAll(ctx, from, 1024)
 			if err != nil {
-				select {
-				case batches <- batch{err: fmt.Errorf("projections: read from %d: %w", from, err)}:
-				case <-ctx.Done():
-				}
+				f := make(chan batch, 1)
+				f <- batch{err: fmt.Errorf("projections: read from %d: %w", from, err)}
+				send(f)
 				return
 			}
 			if len(recs) == 0 {
 				return
 			}
-			out := make([]Decoded, 0, len(recs))
 			stop := false
-			for _, rec := range recs {
+			n := len(recs)
+			for i, rec := range recs {
 				if rec.Position > until || !untilTime.IsZero() && rec.Recorded.After(untilTime) {
-					stop = true
+					stop, n = true, i
 					break
 				}
-				out = append(out, Decode(rec))
+			}
+			next := recs[len(recs)-1].Position + 1
+			recs = recs[:n]
+			f := make(chan batch, 1)
+			if !send(f) {
+				return
 			}
 			select {
-			case batches <- batch{events: out}:
+			case work <- func() {
+				out := make([]Decoded, len(recs))
+				for i, rec := range recs {
+					out[i] = Decode(rec)
+				}
+				f <- batch{events: out}
+			}:
 			case <-ctx.Done():
 				return
 			}
 			if stop {
 				return
 			}
-			from = recs[len(recs)-1].Position + 1
+			from = next
 		}
 	}()
-	for b := range batches {
+	for f := range futures {
+		var b batch
+		select {
+		case b = <-f:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		if b.err != nil {
 			return b.err
 		}
@@ -186,6 +231,9 @@ func CatchUp(ctx context.Context, store eventstore.Store, m *Model, until events
 	}
 	return ctx.Err()
 }
+
+// decodeWorkers is how many batches CatchUp decodes at once: decoding costs about twice what applying does.
+const decodeWorkers = 2
 
 // checkpoint is the persisted model.
 type checkpoint struct {
@@ -212,7 +260,12 @@ type districtSnap struct {
 	ID        domain.DistrictID
 	Proposals []domain.ProposalID
 	Version   uint64
-	Ballots   []ballotSnap // in the order first cast
+	Ballots   []ballotSnap // in the order first cast; none once Dropped
+	// Dropped, Counted and Votes: the district's allocation is recorded and its ballots were let go
+	// (districtView.drop); Counted and Votes are what remains of them.
+	Dropped bool
+	Counted int
+	Votes   map[domain.ProposalID]int64
 }
 
 type ballotSnap struct {
@@ -242,6 +295,9 @@ func (m *Model) snapshot() checkpoint {
 		for _, d := range cs.State.Districts {
 			dv := cv.districts[d.ID]
 			ds := districtSnap{ID: d.ID, Proposals: slices.Clone(dv.proposals), Version: dv.version}
+			if dv.dropped {
+				ds.Dropped, ds.Counted, ds.Votes = true, dv.counted, maps.Clone(dv.votes)
+			}
 			for _, v := range dv.voters {
 				bv := dv.ballots[v]
 				ds.Ballots = append(ds.Ballots, ballotSnap{State: bv.agg.State(), Version: bv.version})
@@ -310,6 +366,12 @@ func (m *Model) restoreLocked(cp checkpoint) error {
 				dv.voters = append(dv.voters, bs.State.Voter)
 				for _, ch := range bs.State.Choices {
 					dv.votes[ch.ProposalID]++
+				}
+			}
+			if ds.Dropped {
+				dv.dropped, dv.counted, dv.ballots = true, ds.Counted, nil
+				if ds.Votes != nil {
+					dv.votes = ds.Votes
 				}
 			}
 			for _, pid := range ds.Proposals {

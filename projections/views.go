@@ -54,7 +54,7 @@ func (m *Model) Cycles() ([]CycleSummary, At) {
 			TotalBudget: st.TotalBudget, Districts: len(st.Districts), Rule: st.OutcomeRule.Name}
 		for _, dv := range cv.districts {
 			s.Proposals += len(dv.proposals)
-			s.Ballots += len(dv.ballots)
+			s.Ballots += dv.ballotCount()
 		}
 		out = append(out, s)
 	}
@@ -90,7 +90,7 @@ func (m *Model) Cycle(id domain.CycleID) (CycleDetail, error) {
 	for _, dist := range d.Districts {
 		dv := cv.districts[dist.ID]
 		b := m.balance(cv, dist, dv)
-		d.DistrictViews = append(d.DistrictViews, DistrictSummary{District: dist, Proposals: len(dv.proposals), Ballots: len(dv.ballots), Balance: b})
+		d.DistrictViews = append(d.DistrictViews, DistrictSummary{District: dist, Proposals: len(dv.proposals), Ballots: dv.ballotCount(), Balance: b})
 		d.Totals.add(b)
 	}
 	return d, nil

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/esdbapi"
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/eventstore/esdbstore"
@@ -220,6 +221,10 @@ func (m *server) Run(ctx context.Context) (err error) {
 	reg.MustRegister(projections.NewCollector(model, m.store))
 	runner := &projections.Runner{Store: m.store, Model: model, CheckpointPath: filepath.Join(m.dataDir, checkpointFile), Logger: m.log}
 	runCtx, stopRunner := context.WithCancel(context.Background())
+	// The read model keeps no ballots of allocated districts; it reads them through the district's index.
+	model.SetInputSource(func(c domain.CycleID, d domain.DistrictID, until eventstore.Position) ([]*domain.Proposal, []*domain.Ballot, error) {
+		return ledger.DistrictInput(runCtx, m.store, c, d, until)
+	})
 	caughtUp := make(chan struct{})
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- runner.Run(runCtx, func() { close(caughtUp) }) }()

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,84 +62,6 @@ func openStore(ctx context.Context, dataDir string, stderr io.Writer) (*filestor
 }
 
 // ---- import ----
-
-func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataDir := fs.String("data", "./data", "data directory")
-	rule := fs.String("rule", "", "outcome rule for the imported cycles (default: each file's META rule)")
-	noAllocate := fs.Bool("no-allocate", false, "stop in the allocation phase instead of recording the outcome")
-	exclusionsFile := fs.String("exclusions", "", "`file` of exclusion groups for greedy-exclusive files, as scripts/corpus-exclusions.txt;\nrecorded as the budget commission's decisions")
-	tieBreak := fs.String("tie-break", "", "tie-break order of the imported cycles' rule: "+strings.Join(outcome.TieBreakOrders(), ", ")+
-		";\nlist-order follows each file's PROJECTS section, which reproduces every tie of the Pabulib library (docs/CORPUS.md)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pbledger import --data DIR [--rule RULE] [--no-allocate] FILE.pb...")
-		fmt.Fprintln(stderr, "Imports each Pabulib file as a cycle named after the file, with one district, its proposals and ballots.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errors.New("no files to import")
-	}
-	if *rule != "" && !outcome.RuleName(*rule).Known() {
-		return fmt.Errorf("unknown rule %q (known: %v)", *rule, outcome.Rules())
-	}
-	exclusions := map[string][][]string{}
-	if *exclusionsFile != "" {
-		var err error
-		if exclusions, err = readExclusions(*exclusionsFile); err != nil {
-			return err
-		}
-	}
-	// Parse everything first, so a malformed file stops the import before anything is written.
-	type file struct {
-		path string
-		imp  *pabulib.Import
-	}
-	var files []file
-	for _, path := range fs.Args() {
-		inst, err := readPabulib(path)
-		if err != nil {
-			return err
-		}
-		imp, err := instanceForImportWith(path, inst, "", pabulib.ImportOptions{Rule: outcome.RuleName(*rule), TieBreak: *tieBreak,
-			Exclusive: exclusions[filepath.Base(path)]})
-		if err != nil {
-			return err
-		}
-		// Every command through the domain in memory first: a file the ledger would refuse halfway writes nothing.
-		if _, err := imp.Check(false, ""); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		files = append(files, file{path, imp})
-	}
-	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
-		return err
-	}
-	store, err := openStore(ctx, *dataDir, stderr)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	svc := ledger.New(store, nil, ledger.Metrics{})
-	for _, f := range files {
-		start := time.Now()
-		req := ledger.Request{Principal: "import", Role: "system", RequestID: "import:" + filepath.Base(f.path)}
-		w, err := ImportCycle(ctx, svc, req, f.imp, !*noAllocate && !f.imp.Undetermined)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.path, err)
-		}
-		fmt.Fprintf(stdout, "%s: cycle %s, %d proposals, %d ballots, up to position %d (%s)\n", f.path, f.imp.Cycle.CycleID,
-			len(f.imp.Proposals), len(f.imp.Ballots), w.Position, time.Since(start).Round(time.Millisecond))
-		for _, n := range f.imp.Notes {
-			fmt.Fprintf(stdout, "  note: %s\n", n)
-		}
-	}
-	return nil
-}
 
 // parseForImport reads a Pabulib file as the commands that import it as cycle id (by default the file's base
 // name) under rule (by default the file's own).
@@ -338,14 +261,28 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("rebuild", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data", "./data", "data directory")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	opened := time.Now()
 	store, err := openExistingLog(ctx, *dataDir, stderr)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	fmt.Fprintf(stdout, "opened the log in %s\n", time.Since(opened).Round(time.Millisecond))
 	if err := checkTree(ctx, store, *dataDir); err != nil { // translog.go: a log changed under its tree
 		return err
 	}

@@ -130,27 +130,6 @@ func getJSON(tb testing.TB, url string, v any) {
 	}
 }
 
-func TestImportRefusesBadFilesAndWritesNothing(t *testing.T) {
-	data := t.TempDir()
-	bad := filepath.Join(t.TempDir(), "bad.pb")
-	os.WriteFile(bad, []byte("META\nkey;value\nbudget;100\nvote_type;approval\nPROJECTS\nproject_id;cost\n1;abc\nVOTES\nvoter_id;vote\n"), 0o644)
-	out, err := runCmd(t, "import", "--data", data, filepath.Join(pabulibDir(t), "poland_krakow_2018_bienczyce.pb"), bad)
-	if err == nil || !strings.Contains(out, "bad.pb") || !strings.Contains(out, "line 7") {
-		t.Fatalf("got %v: %s; want an error naming bad.pb and line 7", err, out)
-	}
-	if _, err := os.Stat(filepath.Join(data, logDir)); !os.IsNotExist(err) {
-		t.Fatalf("the log was created although the import was refused: %v", err)
-	}
-	// Importing the same file twice: the second is refused, the first stays.
-	good := filepath.Join(pabulibDir(t), "poland_krakow_2018_bienczyce.pb")
-	if out, err := runCmd(t, "import", "--data", data, good); err != nil {
-		t.Fatalf("import: %v %s", err, out)
-	}
-	if out, err := runCmd(t, "import", "--data", data, good); err == nil || !strings.Contains(out, "already") {
-		t.Fatalf("second import: %v %s; want a refusal saying the cycle exists", err, out)
-	}
-}
-
 func TestReplayAndRebuild(t *testing.T) {
 	data := t.TempDir()
 	src := pabulibDir(t)

@@ -215,13 +215,11 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 			answers = append(answers, answer{req: r, res: appendResult{res: res}, pending: res.Position >= first})
 			continue
 		}
-		st := s.streams[r.stream]
-		created := st == nil
-		if created {
-			st = &streamIndex{}
-			s.streams[r.stream] = st
+		var rev eventstore.Revision
+		if st, ok := s.streams.get(r.stream); ok {
+			rev = eventstore.Revision(s.streams.len(st))
 		}
-		rev := eventstore.Revision(len(st.positions))
+		created := false
 		for i := range r.events {
 			e := &r.events[i]
 			pos := next + eventstore.Position(i)
@@ -230,7 +228,9 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 				t = r.recorded
 			}
 			b.add(r.stream, rev+eventstore.Revision(i), i, len(r.events), t, e)
-			st.positions = append(st.positions, pos)
+			if s.streams.addPending(r.stream, pos) {
+				created = true
+			}
 			s.ids[e.ID] = pos
 		}
 		undos = append(undos, undo{stream: r.stream, created: created, n: len(r.events)})
@@ -263,7 +263,9 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 			s.locs = append(s.locs, loc{seg: segNo, off: uint32(frameOff + int64(off))})
 		}
 		s.segments[segNo].size = frameOff + int64(len(frame))
+		s.segments[segNo].lastFrame = frameOff
 		s.committed = next - 1
+		s.streams.clearPending()
 		if s.full != nil {
 			s.full = nil
 			s.log.Info("filestore: the disk has space again; writing resumed", "dir", s.dir)
@@ -300,12 +302,9 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 	}
 	for i := len(undos) - 1; i >= 0; i-- {
 		u := undos[i]
-		st := s.streams[u.stream]
-		st.positions = st.positions[:len(st.positions)-u.n]
-		if u.created {
-			delete(s.streams, u.stream)
-		}
+		s.streams.undo(u.stream, u.n, u.created)
 	}
+	s.streams.clearPending()
 	for _, a := range oks {
 		for _, e := range a.req.events {
 			delete(s.ids, e.ID)
@@ -335,11 +334,10 @@ func (s *Store) decide(r *appendReq, next eventstore.Position) (eventstore.Appen
 			return eventstore.AppendResult{}, false, fmt.Errorf("filestore: append %s: %w: %s is already stored at position %d", r.stream, eventstore.ErrDuplicateEventID, e.ID, p)
 		}
 	}
-	st := s.streams[r.stream]
+	st, exists := s.streams.get(r.stream)
 	var current eventstore.Revision
-	exists := st != nil && len(st.positions) > 0
 	if exists {
-		current = eventstore.Revision(len(st.positions) - 1)
+		current = eventstore.Revision(s.streams.len(st) - 1)
 	}
 	if !r.expected.Check(current, exists) {
 		return eventstore.AppendResult{}, false, fmt.Errorf("filestore: %w", &eventstore.WrongExpectedRevisionError{
@@ -353,21 +351,22 @@ func (s *Store) decide(r *appendReq, next eventstore.Position) (eventstore.Appen
 // same stream, same IDs in the same order, and nothing more or less. Only events whose IDs are in the
 // index can match, so an ID from this very batch is compared against the index entries the batch added.
 func (s *Store) sameWrite(r *appendReq, p eventstore.Position) (eventstore.AppendResult, bool) {
-	st := s.streams[r.stream]
-	if st == nil {
+	entry, exists := s.streams.get(r.stream)
+	if !exists {
 		return eventstore.AppendResult{}, false
 	}
-	rev, ok := revisionOf(st.positions, p)
+	positions := s.streams.positions(entry)
+	rev, ok := revisionOf(positions, p)
 	if !ok {
 		return eventstore.AppendResult{}, false
 	}
 	n := len(r.events)
-	if int(rev)+n > len(st.positions) {
+	if int(rev)+n > len(positions) {
 		return eventstore.AppendResult{}, false
 	}
 	for i, e := range r.events {
 		want := p + eventstore.Position(i)
-		if got, ok := s.ids[e.ID]; !ok || got != want || st.positions[int(rev)+i] != want {
+		if got, ok := s.ids[e.ID]; !ok || got != want || positions[int(rev)+i] != want {
 			return eventstore.AppendResult{}, false
 		}
 	}

@@ -49,3 +49,11 @@ func TestContract(t *testing.T) {
 func TestContractSmallSegments(t *testing.T) {
 	storetest.Run(t, backend(filestore.Options{SegmentSize: 4096}))
 }
+
+// TestContractWithStreamHashCollisions runs the suite with a stream-name hash that collides all the time
+// (the length of the name), so streams found by hash must be told apart by their names in the log, and the
+// persisted index must record and reload colliding streams.
+func TestContractWithStreamHashCollisions(t *testing.T) {
+	defer filestore.SetStreamHash(func(s string) uint64 { return uint64(len(s) % 7) })()
+	storetest.Run(t, backend(filestore.Options{SegmentSize: 4096}))
+}

@@ -73,12 +73,13 @@ func (s *Store) ReadStream(ctx context.Context, stream string, dir eventstore.Di
 	}
 	s.mu.RLock()
 	var positions []eventstore.Position
-	if st := s.streams[stream]; st != nil {
-		n := len(st.positions)
-		for n > 0 && st.positions[n-1] > snap.committed {
+	if st, ok := s.streams.get(stream); ok {
+		all := s.streams.positions(st)
+		n := len(all)
+		for n > 0 && all[n-1] > snap.committed {
 			n--
 		}
-		positions = st.positions[:n]
+		positions = all[:n]
 	}
 	s.mu.RUnlock()
 	if len(positions) == 0 {
@@ -125,13 +126,28 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) 
 	if max > maxReadBatch {
 		max = maxReadBatch
 	}
-	return s.read(snap, func(yield func(eventstore.Position) bool) {
+	out, err := s.read(snap, func(yield func(eventstore.Position) bool) {
 		for p, n := from, 0; p <= snap.committed && n < max; p, n = p+1, n+1 {
 			if !yield(p) {
 				return
 			}
 		}
 	})
+	if err == nil && len(out) > 0 {
+		// A reader of $all goes through the log in order: the segments it has left behind need not stay
+		// resident (the last one, being written, always does).
+		from, to := snap.locs[out[0].Position-1].seg, snap.locs[out[len(out)-1].Position-1].seg
+		if to > from {
+			s.readers.RLock()
+			if !s.unmapped {
+				for seg := from; seg < to && int(seg) < len(snap.segs)-1; seg++ {
+					release(snap.segs[seg])
+				}
+			}
+			s.readers.RUnlock()
+		}
+	}
+	return out, err
 }
 
 // Head implements eventstore.Store.

@@ -239,6 +239,11 @@ func TestCorruptionBeforeTheTailIsAnErrorNamingFileAndOffset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	index := filepath.Join(dir, "index.pbi")
+	pristineIndex, err := os.ReadFile(index)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		at         int64
@@ -251,10 +256,12 @@ func TestCorruptionBeforeTheTailIsAnErrorNamingFileAndOffset(t *testing.T) {
 		{"last byte of the second-to-last frame", frames[19] - 1, frames[18]},
 	}
 	for _, tt := range tests {
+		// Without the persisted index Open reads and checks everything, and fails.
 		t.Run(tt.name, func(t *testing.T) {
 			if err := os.WriteFile(path, pristine, 0o644); err != nil {
 				t.Fatal(err)
 			}
+			os.Remove(index)
 			flip(t, path, tt.at)
 			_, err := filestore.Open(context.Background(), dir, filestore.Options{Logger: quietLogger()})
 			var ce *filestore.CorruptionError
@@ -270,6 +277,28 @@ func TestCorruptionBeforeTheTailIsAnErrorNamingFileAndOffset(t *testing.T) {
 			// Nothing was "repaired": the file is as the damage left it.
 			if got := fileSize(t, path); got != size {
 				t.Errorf("file size changed from %d to %d", size, got)
+			}
+		})
+		// With it, Open fails at once or the check that follows it finds the damage, and appends stop.
+		t.Run(tt.name+" under the persisted index", func(t *testing.T) {
+			if err := os.WriteFile(path, pristine, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(index, pristineIndex, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			flip(t, path, tt.at)
+			s, err := filestore.Open(context.Background(), dir, filestore.Options{Logger: quietLogger()})
+			if err == nil {
+				err = s.Checked(context.Background())
+				if _, aerr := s.Append(context.Background(), "c", eventstore.Any(), fill(t, mustOpenTemp(t), "x", 1)...); aerr == nil {
+					t.Error("an append was accepted after damage was found")
+				}
+				s.Close()
+			}
+			var ce *filestore.CorruptionError
+			if !errors.As(err, &ce) || ce.File != path || ce.Offset != tt.wantOffset {
+				t.Fatalf("got %v, want a *CorruptionError in %s at %d", err, path, tt.wantOffset)
 			}
 		})
 	}

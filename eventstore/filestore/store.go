@@ -90,7 +90,7 @@ type Store struct {
 	mu        sync.RWMutex
 	segments  []*segment
 	locs      []loc // locs[p-1] is where the event at position p starts
-	streams   map[string]*streamIndex
+	streams   *streamTable
 	ids       map[uuid.UUID]eventstore.Position
 	committed eventstore.Position // the last durable position; readers see only up to here
 	notify    chan struct{}       // closed and replaced on every commit
@@ -106,16 +106,20 @@ type Store struct {
 	// that reads never hold up a commit; Close takes it exclusively before unmapping.
 	readers  sync.RWMutex
 	unmapped bool
+
+	// fromIndex is the position up to which Open loaded the persisted index instead of reading the log;
+	// unchecked lists the segments whose frames check verifies after Open, closing checked when done.
+	fromIndex eventstore.Position
+	unchecked []uncheckedSegment
+	checked   chan struct{}
+	checkErr  error         // set before checked is closed
+	released  chan struct{} // closed when releaser has exited
 }
 
 // loc is where an event's entry starts: segment number and byte offset in the segment file.
 type loc struct {
 	seg uint32
 	off uint32
-}
-
-type streamIndex struct {
-	positions []eventstore.Position // positions[r] is the position of revision r
 }
 
 // segment is one log file, mapped read-only for readers.
@@ -125,6 +129,8 @@ type segment struct {
 	file  *os.File // open for writing on the last segment only
 	data  []byte   // read-only shared mapping; at least size bytes long
 	size  int64    // bytes of the file that hold the header and frames
+	// lastFrame is the offset of the segment's last frame (0 if it has none), recorded in the persisted index.
+	lastFrame int64
 	// zeroed is the file's length: past size it holds only zeros, written ahead so commits overwrite
 	// rather than grow the file (see zeroAhead).
 	zeroed int64
@@ -152,24 +158,32 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		dir:     dir,
-		opts:    opts,
-		log:     opts.Logger,
-		lock:    lock,
-		reqs:    make(chan *appendReq, 1024),
-		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
-		streams: make(map[string]*streamIndex),
-		ids:     make(map[uuid.UUID]eventstore.Position),
-		notify:  make(chan struct{}),
+		dir:      dir,
+		opts:     opts,
+		log:      opts.Logger,
+		lock:     lock,
+		reqs:     make(chan *appendReq, 1024),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		ids:      make(map[uuid.UUID]eventstore.Position),
+		notify:   make(chan struct{}),
+		checked:  make(chan struct{}),
+		released: make(chan struct{}),
 	}
 	s.types.m = make(map[string]string)
+	s.streams = newStreamTable(s.streamNameIs)
 	if err := s.recover(ctx); err != nil {
 		s.unmapAll()
 		lock.Close()
 		return nil, err
 	}
 	go s.writer()
+	go s.releaser()
+	if len(s.unchecked) > 0 {
+		go s.check(s.unchecked)
+	} else {
+		close(s.checked)
+	}
 	return s, nil
 }
 
@@ -217,11 +231,20 @@ func (s *Store) recover(ctx context.Context) error {
 		}
 	}
 	sort.Strings(names)
-	for i, name := range names {
+	covered := s.openFromIndex(names)
+	if covered > 0 {
+		// Frames appended after the index was written (by a run that did not close cleanly) are read and
+		// checked as usual.
+		segNo := covered - 1
+		if err := s.scanSegment(s.segments[segNo], uint32(segNo), covered == len(names)); err != nil {
+			return err
+		}
+	}
+	for i, name := range names[covered:] {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		last := i == len(names)-1
+		last := covered+i == len(names)-1
 		if err := s.loadSegment(filepath.Join(s.dir, name), last); err != nil {
 			return err
 		}
@@ -275,12 +298,63 @@ func (s *Store) loadSegment(path string, last bool) error {
 	if err != nil {
 		return fmt.Errorf("filestore: map %s: %w", path, err)
 	}
-	seg := &segment{path: path, first: first, data: data, size: segHeaderSize}
+	seg := &segment{path: path, first: first, data: data, size: segHeaderSize, zeroed: size}
 	s.segments = append(s.segments, seg)
-	segNo := uint32(len(s.segments) - 1)
+	if err := s.scanSegment(seg, uint32(len(s.segments)-1), last); err != nil {
+		return err
+	}
+	if !last {
+		release(seg.data)
+	}
+	return nil
+}
 
-	off := int64(segHeaderSize)
-	seg.zeroed = size
+// releaseEvery is how often the pages of the log that reads mapped are let go (see releaser).
+const releaseEvery = 5 * time.Second
+
+// releaser lets go, every releaseEvery, of the pages of the closed segments that reads have mapped. Reads go
+// through the mappings and the kernel maps pages around each one read, so a long-running process that reads
+// here and there (commands reading their streams, allocations reading a district's ballots) would otherwise
+// end up with the whole log resident. The pages stay in the page cache; a later read maps them again.
+func (s *Store) releaser() {
+	defer close(s.released)
+	t := time.NewTicker(releaseEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+		}
+		s.mu.RLock()
+		segs := make([][]byte, 0, len(s.segments))
+		for _, seg := range s.segments[:max(0, len(s.segments)-1)] {
+			segs = append(segs, seg.data)
+		}
+		s.mu.RUnlock()
+		s.readers.RLock()
+		if !s.unmapped {
+			for _, d := range segs {
+				release(d)
+			}
+		}
+		s.readers.RUnlock()
+	}
+}
+
+// release tells the kernel this process is done with a mapping's pages for now: they leave its resident
+// memory (they stay in the page cache, and a later read maps them again). Reading a whole log through its
+// mappings would otherwise keep all of it resident.
+func release(data []byte) {
+	if len(data) > 0 {
+		syscall.Madvise(data, syscall.MADV_DONTNEED)
+	}
+}
+
+// scanSegment verifies and indexes a mapped segment's frames from seg.size on, and cuts off a torn tail.
+func (s *Store) scanSegment(seg *segment, segNo uint32, last bool) error {
+	path, data, size := seg.path, seg.data, seg.zeroed
+	off := seg.size
 	for off < size {
 		if allZero(data[off:size]) {
 			// The zeros written ahead of the frames (see zeroAhead): the end of the log.
@@ -293,6 +367,7 @@ func (s *Store) loadSegment(path string, last bool) error {
 		if err := s.indexFrame(segNo, data[off:off+int64(n)], off); err != nil {
 			return &CorruptionError{File: path, Offset: off, Reason: err.Error()}
 		}
+		seg.lastFrame = off
 		off += int64(n)
 		seg.size = off
 	}
@@ -348,10 +423,11 @@ func (s *Store) indexFrame(segNo uint32, frame []byte, frameOff int64) error {
 			return fmt.Errorf("event %d: %w", i, err)
 		}
 		pos := h.first + eventstore.Position(i)
-		st := s.streams[string(e.stream)]
+		name := string(e.stream)
+		st, exists := s.streams.get(name)
 		var next eventstore.Revision
-		if st != nil {
-			next = eventstore.Revision(len(st.positions))
+		if exists {
+			next = eventstore.Revision(s.streams.len(st))
 		}
 		if e.revision != next {
 			return fmt.Errorf("event at position %d has revision %d of %q, expected %d", pos, e.revision, e.stream, next)
@@ -359,14 +435,12 @@ func (s *Store) indexFrame(segNo uint32, frame []byte, frameOff int64) error {
 		if _, dup := s.ids[e.id]; dup {
 			return fmt.Errorf("event at position %d repeats event ID %s", pos, e.id)
 		}
-		if st == nil {
-			st = &streamIndex{}
-			s.streams[string(e.stream)] = st
-		}
-		st.positions = append(st.positions, pos)
-		s.ids[e.id] = pos
 		entryOff := frameOff + frameHeaderSize + int64(off)
+		// The event's place first: the stream table confirms names by reading them from the log.
 		s.locs = append(s.locs, loc{seg: segNo, off: uint32(entryOff)})
+		s.committed = pos
+		s.streams.add(name, pos)
+		s.ids[e.id] = pos
 		off += n
 	}
 	if off != len(payload) {
@@ -431,11 +505,19 @@ func (s *Store) Close() error {
 	}
 	close(s.quit)
 	<-s.done
+	<-s.checked
+	<-s.released
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	close(s.notify) // wakes subscribers, who then see closed
 	s.notify = make(chan struct{})
 	var errs []error
+	if s.failed == nil && !s.unmapped {
+		// The next Open loads this instead of reading the whole log (index.go).
+		if err := s.writeIndex(); err != nil {
+			s.log.Warn("filestore: could not write the persisted index; the next open reads the whole log", "dir", s.dir, "err", err)
+		}
+	}
 	for _, seg := range s.segments {
 		if seg.file != nil {
 			if err := seg.file.Close(); err != nil {
@@ -546,4 +628,12 @@ func (c *typeCache) get(b []byte) string {
 	}
 	c.mu.Unlock()
 	return s
+}
+
+// streamNameIs reports whether the event at committed position p belongs to the stream called name. The
+// caller holds mu (read or write).
+func (s *Store) streamNameIs(p eventstore.Position, name string) bool {
+	l := s.locs[p-1]
+	e, _, err := decodeEntry(s.segments[l.seg].data[l.off:])
+	return err == nil && string(e.stream) == name
 }

@@ -1,0 +1,460 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pbledger/pbledger/domain"
+	"github.com/pbledger/pbledger/domain/outcome"
+	"github.com/pbledger/pbledger/domain/pabulib"
+	"github.com/pbledger/pbledger/eventstore"
+	"github.com/pbledger/pbledger/eventstore/memstore"
+	"github.com/pbledger/pbledger/ledger"
+)
+
+// The importer streams: it reads one file, runs all of its commands — allocation included — through the
+// ledger against an in-memory store, and only if every one of them succeeds copies the events to the data
+// directory's store. Then it lets the file go. So a refused file writes nothing, memory holds one file at a
+// time, and a file's cost does not depend on what the log already holds (allocation reads the file's own
+// streams, in memory).
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data", "./data", "data directory")
+	rule := fs.String("rule", "", "outcome rule for the imported cycles (default: each file's META rule)")
+	noAllocate := fs.Bool("no-allocate", false, "stop in the allocation phase instead of recording the outcome")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	exclusionsFile := fs.String("exclusions", "", "`file` of exclusion groups for greedy-exclusive files, as scripts/corpus-exclusions.txt;\nrecorded as the budget commission's decisions")
+	tieBreak := fs.String("tie-break", "", "tie-break order of the imported cycles' rule: "+strings.Join(outcome.TieBreakOrders(), ", ")+
+		";\nlist-order follows each file's PROJECTS section, which reproduces every tie of the Pabulib library (docs/CORPUS.md)")
+	keepGoing := fs.Bool("keep-going", false, "when a file is refused, say why and go on with the next (nothing of it is written)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: pbledger import --data DIR [--rule RULE] [--tie-break ORDER] [--exclusions FILE] [--no-allocate] [--keep-going] FILE.pb...")
+		fmt.Fprintln(stderr, "Imports each Pabulib file as a cycle named after the file, with one district, its proposals and ballots.")
+		fmt.Fprintln(stderr, "A file is checked completely (allocation included) before anything of it is written.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errors.New("no files to import")
+	}
+	if *rule != "" && !outcome.RuleName(*rule).Known() {
+		return fmt.Errorf("unknown rule %q (known: %v)", *rule, outcome.Rules())
+	}
+	exclusions := map[string][][]string{}
+	if *exclusionsFile != "" {
+		var err error
+		if exclusions, err = readExclusions(*exclusionsFile); err != nil {
+			return err
+		}
+	}
+	opts := func(path string) pabulib.ImportOptions {
+		return pabulib.ImportOptions{Rule: outcome.RuleName(*rule), TieBreak: *tieBreak, Exclusive: exclusions[filepath.Base(path)]}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	// The importer's live heap is the store's index (no pointers, so the collector does not scan it; about
+	// 84 bytes per event) plus one or two files' events. The heap goal is 1.5 × live, and there is no soft
+	// limit: a limit below the live heap makes the collector run back to back (with 768 MiB, files of one size
+	// took several times longer at the end of the library than at its start). docs/SCALE.md has the figures.
+	defer debug.SetGCPercent(debug.SetGCPercent(50))
+	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, *dataDir, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	prog := newProgress(stderr, fs.Args())
+	defer prog.done()
+	// The next file is parsed and run through the ledger in memory while this one is written: the one
+	// needs the CPU, the other mostly waits for the disk. At most two files are in memory at once.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type ready struct {
+		path string
+		f    *preparedFile
+		err  error
+		took time.Duration
+	}
+	next := make(chan ready)
+	written := make(chan struct{}, fs.NArg()) // one token per file the loop below is done with
+	go func() {
+		defer close(next)
+		done := 0
+		for i, path := range fs.Args() {
+			// After a large file, wait until it is written before reading the next: two large files in
+			// memory at once would double the importer's peak.
+			if i > 0 && fileSize(fs.Arg(i-1)) > pipelineMaxBytes {
+				for ; done < i; done++ {
+					select {
+					case <-written:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+			start := time.Now()
+			f, err := prepareFile(ctx, path, opts(path), !*noAllocate)
+			select {
+			case next <- ready{path, f, err, time.Since(start)}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	refused := 0
+	for r := range next {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		start := time.Now()
+		err := r.err
+		var res imported
+		if err == nil {
+			res, err = r.f.write(ctx, store)
+		}
+		r.f = nil
+		written <- struct{}{}
+		prog.clear()
+		if err != nil {
+			if !*keepGoing {
+				return err
+			}
+			refused++
+			fmt.Fprintf(stderr, "refused (nothing written): %v\n", err)
+			prog.file(r.path, 0)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: cycle %s, %d proposals, %d ballots, up to position %d (%s)\n", r.path, res.cycle,
+			res.proposals, res.ballots, res.position, (r.took + time.Since(start)).Round(time.Millisecond))
+		for _, n := range res.notes {
+			fmt.Fprintf(stdout, "  note: %s\n", n)
+		}
+		prog.file(r.path, res.ballots)
+	}
+	if refused > 0 {
+		return fmt.Errorf("%d of %d files refused (nothing of them was written)", refused, fs.NArg())
+	}
+	return nil
+}
+
+// imported is what importFile reports.
+type imported struct {
+	cycle     domain.CycleID
+	proposals int
+	ballots   int
+	position  eventstore.Position
+	notes     []string
+}
+
+// preparedFile is a file run through the ledger in memory, ready to be written.
+type preparedFile struct {
+	path string
+	res  imported
+	mem  *memstore.Store
+}
+
+// prepareFile parses a file and runs all of its commands (allocation too, if allocate) through the ledger
+// against an in-memory store. An error means the file is refused; nothing has been written anywhere.
+func prepareFile(ctx context.Context, path string, opts pabulib.ImportOptions, allocate bool) (*preparedFile, error) {
+	inst, err := readPabulib(path)
+	if err != nil {
+		return nil, err
+	}
+	imp, err := instanceForImportWith(path, inst, "", opts)
+	if err != nil {
+		return nil, err
+	}
+	return prepareParsed(ctx, path, imp, allocate)
+}
+
+// prepareParsed is prepareFile for a file already parsed.
+func prepareParsed(ctx context.Context, path string, imp *pabulib.Import, allocate bool) (*preparedFile, error) {
+	f := &preparedFile{path: path, mem: memstore.New(),
+		res: imported{cycle: imp.Cycle.CycleID, proposals: len(imp.Proposals), ballots: len(imp.Ballots), notes: imp.Notes}}
+	svc := ledger.New(f.mem, nil, ledger.Metrics{})
+	req := ledger.Request{Principal: "import", Role: "system", RequestID: "import:" + filepath.Base(path)}
+	// A file whose official outcome no declared rule determines is imported without allocation.
+	if _, err := ImportCycle(ctx, svc, req, imp, allocate && !imp.Undetermined); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// write copies the file's events to dst and lets them go. It refuses, writing nothing, if the file's cycle
+// (or any of its proposals) is already in dst; otherwise an error is a failure of dst itself.
+func (f *preparedFile) write(ctx context.Context, dst eventstore.Store) (imported, error) {
+	defer f.mem.Close()
+	pos, err := copyLog(ctx, f.mem, dst)
+	f.mem = nil
+	if err != nil {
+		return f.res, fmt.Errorf("%s: %w", f.path, err)
+	}
+	f.res.position = pos
+	return f.res, nil
+}
+
+// pipelineMaxBytes is the size of file after which the importer does not read the next file until this one
+// is written (about 20,000 ballots).
+const pipelineMaxBytes = 1 << 20
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// copyConcurrency is how many appends the importer keeps in flight: the file store commits all that arrive
+// during one fdatasync together.
+const copyConcurrency = 256
+
+// maxIndexBatch is how many entries the importer puts in one index event.
+const maxIndexBatch = 2000
+
+// copyLog appends every event of src to dst, keeping what the log's order means: events of a cycle's stream
+// are written in order, one append at a time, and the events between two of them (proposals, ballots,
+// indexes) are written before the next — concurrently, since they are in distinct streams. Index entries are
+// coalesced into events of up to maxIndexBatch entries and written ahead of the streams they name. Before
+// writing anything it checks that none of src's cycle and proposal streams exists in dst.
+func copyLog(ctx context.Context, src *memstore.Store, dst eventstore.Store) (eventstore.Position, error) {
+	head, err := src.Head(ctx)
+	if err != nil {
+		return 0, err
+	}
+	events, err := src.ReadAll(ctx, eventstore.Start, int(head))
+	if err != nil {
+		return 0, err
+	}
+	seen := map[string]bool{}
+	for _, e := range events {
+		if seen[e.StreamID] || !strings.HasPrefix(e.StreamID, domain.CycleStreamPrefix) && !strings.HasPrefix(e.StreamID, domain.ProposalStreamPrefix) {
+			continue // the other streams (ballots, claims, indexes) are named after their cycle, which is checked
+		}
+		seen[e.StreamID] = true
+		_, err := dst.ReadStream(ctx, e.StreamID, eventstore.Forwards, 0, 1)
+		if err == nil {
+			return 0, fmt.Errorf("%s already exists in the data directory (imported before?)", e.StreamID)
+		}
+		if !errors.Is(err, eventstore.ErrStreamNotFound) {
+			return 0, err
+		}
+	}
+	w := &copier{ctx: ctx, dst: dst, written: map[string]int{}}
+	isCycle := func(e eventstore.RecordedEvent) bool { return strings.HasPrefix(e.StreamID, domain.CycleStreamPrefix) }
+	for i := 0; i < len(events); {
+		if isCycle(events[i]) {
+			j := i + 1
+			for j < len(events) && events[j].StreamID == events[i].StreamID {
+				j++
+			}
+			if err := w.append(events[i].StreamID, toData(events[i:j])); err != nil {
+				return 0, err
+			}
+			i = j
+			continue
+		}
+		j := i
+		for j < len(events) && !isCycle(events[j]) {
+			j++
+		}
+		if err := w.segment(events[i:j]); err != nil {
+			return 0, err
+		}
+		i = j
+	}
+	return w.last, nil
+}
+
+type copier struct {
+	ctx     context.Context
+	dst     eventstore.Store
+	mu      sync.Mutex
+	written map[string]int // events written to each stream so far
+	last    eventstore.Position
+}
+
+func toData(recs []eventstore.RecordedEvent) []eventstore.EventData {
+	out := make([]eventstore.EventData, len(recs))
+	for i, r := range recs {
+		out[i] = eventstore.EventData{ID: r.ID, Type: r.Type, Data: r.Data, Metadata: r.Metadata}
+	}
+	return out
+}
+
+// append writes events to stream in appends that fit MaxAppendSize, each expecting the stream as this copy
+// left it.
+func (w *copier) append(stream string, events []eventstore.EventData) error {
+	for len(events) > 0 {
+		n, size := 0, 0
+		for n < len(events) {
+			s := eventstore.EncodedSize(stream, events[n:n+1])
+			if n > 0 && size+s > eventstore.MaxAppendSize {
+				break
+			}
+			size += s
+			n++
+		}
+		w.mu.Lock()
+		done := w.written[stream]
+		w.mu.Unlock()
+		exp := eventstore.NoStream()
+		if done > 0 {
+			exp = eventstore.Exact(eventstore.Revision(done - 1))
+		}
+		res, err := w.dst.Append(w.ctx, stream, exp, events[:n]...)
+		if err != nil {
+			return fmt.Errorf("writing to the data directory: %w", err)
+		}
+		w.mu.Lock()
+		w.written[stream] += n
+		w.last = max(w.last, res.Position)
+		w.mu.Unlock()
+		events = events[n:]
+	}
+	return nil
+}
+
+// segment writes events of distinct non-cycle streams: first the indexes (coalesced), then the rest, each
+// group with many appends in flight so the store can commit them together.
+func (w *copier) segment(events []eventstore.RecordedEvent) error {
+	var order []string
+	byStream := map[string][]eventstore.RecordedEvent{}
+	for _, e := range events {
+		if _, ok := byStream[e.StreamID]; !ok {
+			order = append(order, e.StreamID)
+		}
+		byStream[e.StreamID] = append(byStream[e.StreamID], e)
+	}
+	var indexes, others []string
+	for _, s := range order {
+		if strings.HasPrefix(s, ledger.IndexStreamPrefix) {
+			indexes = append(indexes, s)
+		} else {
+			others = append(others, s)
+		}
+	}
+	write := func(streams []string, data func(string) ([]eventstore.EventData, error)) error {
+		jobs := make(chan string)
+		var wg sync.WaitGroup
+		var once sync.Once
+		var first error
+		for range min(copyConcurrency, len(streams)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for s := range jobs {
+					evs, err := data(s)
+					if err == nil {
+						err = w.append(s, evs)
+					}
+					if err != nil {
+						once.Do(func() { first = err })
+					}
+				}
+			}()
+		}
+		for _, s := range streams {
+			jobs <- s
+		}
+		close(jobs)
+		wg.Wait()
+		return first
+	}
+	if err := write(indexes, func(s string) ([]eventstore.EventData, error) { return coalesceIndex(byStream[s]) }); err != nil {
+		return err
+	}
+	return write(others, func(s string) ([]eventstore.EventData, error) { return toData(byStream[s]), nil })
+}
+
+func coalesceIndex(recs []eventstore.RecordedEvent) ([]eventstore.EventData, error) {
+	return ledger.CoalesceIndex(recs, maxIndexBatch)
+}
+
+// progress reports the import's progress on stderr when stderr is a terminal, one line rewritten in place:
+// files done, ballots per second, and the time left estimated from the bytes still to read.
+type progress struct {
+	w          io.Writer
+	on         bool
+	start      time.Time
+	files      int
+	totalFiles int
+	bytes      int64
+	totalBytes int64
+	ballots    int
+	shown      bool
+}
+
+func newProgress(stderr io.Writer, paths []string) *progress {
+	p := &progress{w: stderr, start: time.Now(), totalFiles: len(paths)}
+	if f, ok := stderr.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.on = true
+		}
+	}
+	if p.on {
+		for _, path := range paths {
+			if st, err := os.Stat(path); err == nil {
+				p.totalBytes += st.Size()
+			}
+		}
+	}
+	return p
+}
+
+// file records that a file is done (imported or refused) and redraws the line.
+func (p *progress) file(path string, ballots int) {
+	p.files++
+	p.ballots += ballots
+	if !p.on {
+		return
+	}
+	if st, err := os.Stat(path); err == nil {
+		p.bytes += st.Size()
+	}
+	el := time.Since(p.start)
+	rate := float64(p.ballots) / max(el.Seconds(), 1e-3)
+	eta := "?"
+	if p.bytes > 0 {
+		eta = (time.Duration(float64(el) * float64(p.totalBytes-p.bytes) / float64(p.bytes))).Round(time.Second).String()
+	}
+	fmt.Fprintf(p.w, "\r\033[K%d/%d files, %d ballots, %.0f ballots/s, %s elapsed, ETA %s", p.files, p.totalFiles, p.ballots, rate, el.Round(time.Second), eta)
+	p.shown = true
+}
+
+// clear removes the progress line before other output, to be redrawn by the next file.
+func (p *progress) clear() {
+	if p.on && p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.shown = false
+	}
+}
+
+func (p *progress) done() { p.clear() }

@@ -1,0 +1,182 @@
+package filestore
+
+import (
+	"github.com/pbledger/pbledger/eventstore"
+)
+
+// streamTable maps stream names to their positions without keeping the names in memory: a log of millions
+// of one-event streams (a ballot each) would otherwise hold every name twice, once on disk and once on the
+// heap. Streams are found by a 64-bit hash of the name, and a hit is confirmed by comparing the name with
+// the one stored in the log at the stream's first position (or, for a stream created by the commit being
+// built, with pendingNames). The rare stream whose hash another stream already has is kept by name in
+// exact. A stream with one event costs one map slot and no allocation, and the map holds no pointers, so
+// the garbage collector never scans it: its cost does not grow with the log.
+type streamTable struct {
+	byHash  map[uint64]streamEntry
+	exact   map[string]streamEntry
+	multi   [][]eventstore.Position        // the positions of streams with more than one event
+	pending map[eventstore.Position]string // names of streams created by the commit being built, by first position
+	// nameIs reports whether the stream whose first event is at committed position p is called name.
+	nameIs func(p eventstore.Position, name string) bool
+}
+
+// streamEntry is a stream's positions: first alone, or, once there are several, all of them in
+// multi[more-1].
+type streamEntry struct {
+	first eventstore.Position
+	more  uint32
+}
+
+// len returns the number of the stream's events.
+func (t *streamTable) len(e streamEntry) int {
+	if e.more != 0 {
+		return len(t.multi[e.more-1])
+	}
+	return 1
+}
+
+// positions returns the stream's positions; the slice must not be changed.
+func (t *streamTable) positions(e streamEntry) []eventstore.Position {
+	if e.more != 0 {
+		return t.multi[e.more-1]
+	}
+	return []eventstore.Position{e.first}
+}
+
+func newStreamTable(nameIs func(eventstore.Position, string) bool) *streamTable {
+	return &streamTable{byHash: map[uint64]streamEntry{}, nameIs: nameIs}
+}
+
+// hash is FNV-1a, 64 bits: fixed, so the persisted index can record it. The application chooses stream
+// names; one that collides only costs an entry in exact.
+func (t *streamTable) hash(name string) uint64 { return streamHash(name) }
+
+// streamHash is the hash in use; tests replace it with a poor one to exercise collisions.
+var streamHash = hashName
+
+func hashName(name string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(name); i++ {
+		h ^= uint64(name[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// is reports whether the entry found by hash is the stream called name.
+func (t *streamTable) is(e streamEntry, name string) bool {
+	if n, ok := t.pending[e.first]; ok {
+		return n == name
+	}
+	return t.nameIs(e.first, name)
+}
+
+// get returns the stream's entry. The caller holds the store's lock.
+func (t *streamTable) get(name string) (streamEntry, bool) {
+	if len(t.exact) > 0 {
+		if e, ok := t.exact[name]; ok {
+			return e, true
+		}
+	}
+	e, ok := t.byHash[t.hash(name)]
+	if !ok || !t.is(e, name) {
+		return streamEntry{}, false
+	}
+	return e, true
+}
+
+// add appends position p to the stream, creating it (p is then its first position) if it has no events. A
+// stream created here while a commit is being built must be named in pending until the commit is in the log
+// (addPending does both).
+func (t *streamTable) add(name string, p eventstore.Position) (created bool) {
+	if e, ok := t.exact[name]; ok {
+		t.exact[name] = t.with(e, p)
+		return false
+	}
+	h := t.hash(name)
+	e, ok := t.byHash[h]
+	switch {
+	case !ok:
+		t.byHash[h] = streamEntry{first: p}
+		return true
+	case t.is(e, name):
+		t.byHash[h] = t.with(e, p)
+		return false
+	default: // another stream has this hash
+		if t.exact == nil {
+			t.exact = map[string]streamEntry{}
+		}
+		t.exact[name] = streamEntry{first: p}
+		return true
+	}
+}
+
+// with adds position p to the stream of entry e and returns the entry to store.
+func (t *streamTable) with(e streamEntry, p eventstore.Position) streamEntry {
+	if e.more == 0 {
+		t.multi = append(t.multi, []eventstore.Position{e.first, p})
+		e.more = uint32(len(t.multi))
+		return e
+	}
+	t.multi[e.more-1] = append(t.multi[e.more-1], p)
+	return e
+}
+
+// addPending is add for a commit being built: the name is remembered until clearPending.
+func (t *streamTable) addPending(name string, p eventstore.Position) (created bool) {
+	created = t.add(name, p)
+	if created {
+		if t.pending == nil {
+			t.pending = map[eventstore.Position]string{}
+		}
+		t.pending[p] = name
+	}
+	return created
+}
+
+// clearPending forgets the names of the streams created by the commit, once it is in the log (or undone).
+func (t *streamTable) clearPending() {
+	clear(t.pending)
+}
+
+// undo removes the last n positions of the stream, and the stream itself if created.
+func (t *streamTable) undo(name string, n int, created bool) {
+	if e, ok := t.exact[name]; ok {
+		if created {
+			delete(t.exact, name)
+		} else {
+			t.multi[e.more-1] = t.multi[e.more-1][:len(t.multi[e.more-1])-n]
+		}
+		return
+	}
+	h := t.hash(name)
+	e := t.byHash[h]
+	if created {
+		delete(t.byHash, h)
+		return
+	}
+	t.multi[e.more-1] = t.multi[e.more-1][:len(t.multi[e.more-1])-n]
+}
+
+// all calls fn for every stream with the hash of its name.
+func (t *streamTable) all(fn func(h uint64, e streamEntry)) {
+	for h, e := range t.byHash {
+		fn(h, e)
+	}
+	for name, e := range t.exact {
+		fn(streamHash(name), e)
+	}
+}
+
+// load adds a stream known to be distinct from every stream added so far (as the persisted index's are):
+// a hash already taken is a collision, and the stream is kept by name, read with name.
+func (t *streamTable) load(h uint64, e streamEntry, name func() string) {
+	if _, taken := t.byHash[h]; !taken {
+		t.byHash[h] = e
+		return
+	}
+	if t.exact == nil {
+		t.exact = map[string]streamEntry{}
+	}
+	t.exact[name()] = e
+}
