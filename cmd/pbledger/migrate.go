@@ -80,10 +80,14 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		fmt.Fprintf(stdout, "copied %d events in %d appends (%d were already there) in %s\n", res.Copied, res.Appends, res.Skipped, time.Since(start).Round(time.Millisecond))
 	}
-	n, err := migrate.Verify(ctx, src, dst)
+	n, roots, err := migrate.VerifyRoots(ctx, src, dst)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "verified: the destination holds the source's %d events, in order, event for event\n", n)
+	if n > 0 {
+		fmt.Fprintf(stdout, "Merkle root of the source at size %d: %s (compare it with the source's signed checkpoint of that size)\n", n, roots.Source)
+		fmt.Fprintf(stdout, "Merkle root of the copy at size %d: %s (its own recorded times; the copy's server signs this one)\n", n, roots.Copy)
+	}
 	return nil
 }

@@ -14,7 +14,10 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/pbledger/pbledger/eventstore"
+	"github.com/pbledger/pbledger/eventstore/translog"
 )
 
 // ErrMismatch: the destination is not a copy (or the beginning of a copy) of the source.
@@ -107,9 +110,64 @@ func Copy(ctx context.Context, from, to eventstore.Store, progress func(copied i
 	return res, err
 }
 
+// Roots are the Merkle roots (eventstore/translog) over the n events Verify compared.
+type Roots struct {
+	// Source is the root of the source's log: an auditor holding a signed checkpoint of the source at this size
+	// sees the same root, so the copy is of the history that checkpoint signed.
+	Source tlog.Hash
+	// Copy is the root of the copy's own log. It differs from Source only because each store stamps its own
+	// recorded times (part of every leaf); the copy's server signs checkpoints of this root from now on.
+	Copy tlog.Hash
+}
+
 // Verify reads both logs through and checks that they hold the same events in the same order. It returns
 // the number of events.
 func Verify(ctx context.Context, from, to eventstore.Store) (int64, error) {
+	n, _, err := VerifyRoots(ctx, from, to)
+	return n, err
+}
+
+// VerifyRoots is Verify that also computes both logs' Merkle roots, and checks them against each other: the
+// copy's leaves, with the source's recorded times put back, must give the source's root exactly.
+func VerifyRoots(ctx context.Context, from, to eventstore.Store) (int64, Roots, error) {
+	var roots Roots
+	srcTree, cpyTree, sameTree := translog.NewTree(), translog.NewTree(), translog.NewTree()
+	src, cpy, same := translog.NewBuilder(srcTree), translog.NewBuilder(cpyTree), translog.NewBuilder(sameTree)
+	n, err := verify(ctx, from, to, func(e, c *eventstore.RecordedEvent) error {
+		if err := src.Add(e); err != nil {
+			return err
+		}
+		if err := cpy.Add(c); err != nil {
+			return err
+		}
+		back := *c
+		back.Recorded = e.Recorded
+		return same.Add(&back)
+	})
+	if err != nil || n == 0 {
+		return n, roots, err
+	}
+	src.Flush()
+	cpy.Flush()
+	same.Flush()
+	if roots.Source, err = srcTree.Root(n); err != nil {
+		return n, roots, err
+	}
+	if roots.Copy, err = cpyTree.Root(n); err != nil {
+		return n, roots, err
+	}
+	back, err := sameTree.Root(n)
+	if err != nil {
+		return n, roots, err
+	}
+	if back != roots.Source {
+		return n, roots, fmt.Errorf("%w: the copy's Merkle root with the source's recorded times is %s, the source's is %s", ErrMismatch, back, roots.Source)
+	}
+	return n, roots, nil
+}
+
+// verify compares the two logs event by event, calling each (if not nil) with every pair it found equal.
+func verify(ctx context.Context, from, to eventstore.Store, each func(e, c *eventstore.RecordedEvent) error) (int64, error) {
 	type item struct {
 		e   eventstore.RecordedEvent
 		err error
@@ -148,6 +206,9 @@ func Verify(ctx context.Context, from, to eventstore.Store) (int64, error) {
 		if c.ID != e.ID || c.StreamID != e.StreamID || c.Revision != e.Revision || c.Type != e.Type ||
 			!bytes.Equal(c.Data, e.Data) || !bytes.Equal(c.Metadata, e.Metadata) {
 			return fmt.Errorf("%w: event %d is %s %s@%d in the source, %s %s@%d in the copy", ErrMismatch, n, e.ID, e.StreamID, e.Revision, c.ID, c.StreamID, c.Revision)
+		}
+		if each != nil {
+			return each(e, &c)
 		}
 		return nil
 	})
