@@ -3,15 +3,23 @@ SHELL := /bin/bash
 GO ?= go
 DATA ?= ./data
 ADDR ?= 127.0.0.1:8080
+# VERSION is the build's version (pbledger version, pbledger_build_info): `git describe`, or empty outside git
+# (the binary then reports what the Go toolchain recorded).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
-.PHONY: run test test-deps build bench lint clean
+.PHONY: run test test-deps build bench lint clean monitoring
 
 ## run: start the server on the embedded store in $(DATA), with the Almaty demo cycle on first start
 run: build
 	./bin/pbledger serve --data $(DATA) --addr $(ADDR) --demo
 
 build:
-	$(GO) build -o bin/pbledger ./cmd/pbledger
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/pbledger ./cmd/pbledger
+
+## monitoring: Prometheus (and Grafana where installed) with the shipped scrape config, alert rules and dashboard,
+## against the server at $(ADDR) (start it with `make run` in another terminal)
+monitoring:
+	PBLEDGER_ADDR=$(ADDR) bash scripts/monitoring.sh
 
 ## test: install what the tests need (see scripts/test-deps.sh), then vet and run every test with the race detector
 test: test-deps

@@ -1,7 +1,10 @@
 package domain
 
 import (
+	"fmt"
 	"slices"
+	"strings"
+	"time"
 )
 
 // Ballot is one voter's ballot in one district of one cycle. It is an event-sourced aggregate whose stream is
@@ -53,6 +56,9 @@ type CastBallot struct {
 	DistrictID DistrictID     `json:"district_id"`
 	Voter      VoterKey       `json:"voter"`
 	Choices    []BallotChoice `json:"choices"`
+	// At is when the ballot arrived (set by the application layer). When the cycle has a voting deadline, a
+	// ballot at or after it is refused even if the phase has not been advanced yet.
+	At time.Time `json:"at,omitzero"`
 }
 
 // Validate checks the command on its own.
@@ -97,6 +103,14 @@ func (b *Ballot) Cast(c *Cycle, proposals ProposalLookup, cmd CastBallot) error 
 	if c.Phase() != PhaseVoting {
 		return errorf(CodeConflict, ErrVotingClosed, "voting in cycle %q is not open (phase %q)", c.ID(), c.Phase())
 	}
+	if deadline, ok := c.VotingDeadline(); ok {
+		if cmd.At.IsZero() {
+			return internalf(nil, "a ballot in cycle %q, which has a voting deadline, came without its time", c.ID())
+		}
+		if !cmd.At.Before(deadline) {
+			return errorf(CodeConflict, ErrVotingClosed, "voting in cycle %q closed at %s", c.ID(), deadline.Format(time.RFC3339))
+		}
+	}
 	if b.cast && !c.AllowBallotReplacement() {
 		return errorf(CodeConflict, ErrBallotExists, "voter %q already cast a ballot in district %q", cmd.Voter, cmd.DistrictID)
 	}
@@ -123,10 +137,10 @@ func checkBallot(c *Cycle, district District, proposals ProposalLookup, cmd Cast
 		minChoices, maxChoices = 1, 1
 	}
 	if n < minChoices {
-		return ballotErrorf(nil, "a %s ballot needs at least %d choice(s), not %d", rule.Type, minChoices, n)
+		return ballotErrorf(nil, "choices: %s needs at least %s, not %d", ballotName(rule.Type), plural(minChoices, "choice"), n)
 	}
 	if maxChoices > 0 && n > maxChoices {
-		return ballotErrorf(nil, "a %s ballot allows at most %d choice(s), not %d", rule.Type, maxChoices, n)
+		return ballotErrorf(nil, "choices: %s allows at most %s, not %d", ballotName(rule.Type), plural(maxChoices, "choice"), n)
 	}
 	seen := make(map[ProposalID]bool, n)
 	var cost Money
@@ -281,4 +295,23 @@ func (b *Ballot) Choices() []BallotChoice { return slices.Clone(b.choices) }
 func (b *Ballot) State() BallotState {
 	return BallotState{CycleID: b.cycle, DistrictID: b.district, Voter: b.voter,
 		Choices: slices.Clone(b.choices), Replacements: b.replacements}
+}
+
+// ballotName names a ballot type in a sentence, with its article: "an approval ballot", "a knapsack ballot".
+func ballotName(t BallotType) string {
+	if t == "" {
+		return "a ballot"
+	}
+	if strings.ContainsRune("aeiou", rune(t[0])) {
+		return "an " + string(t) + " ballot"
+	}
+	return "a " + string(t) + " ballot"
+}
+
+// plural writes a count with its noun: "1 choice", "2 choices".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -3,6 +3,7 @@ package domain
 import (
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/pbledger/pbledger/domain/outcome"
 )
@@ -20,6 +21,7 @@ type Cycle struct {
 	allocations map[DistrictID]AllocationRecorded
 	exclusions  map[DistrictID][][]ProposalID
 	funded      map[ProposalID]Money
+	schedule    map[Phase]time.Time
 
 	version int
 	changes []Event
@@ -47,6 +49,9 @@ type CycleState struct {
 	LotSeeds map[DistrictID]string `json:"lot_seeds"`
 	// Allocations maps each allocated district to its recorded allocation.
 	Allocations map[DistrictID]AllocationRecorded `json:"allocations"`
+	// TimeZone and Schedule are the cycle's calendar, after every reschedule (see OpenCycle).
+	TimeZone string      `json:"time_zone,omitempty"`
+	Schedule []PhaseDate `json:"schedule,omitempty"`
 }
 
 // OpenCycle opens a budget round. Everything in it is fixed for the cycle's life.
@@ -61,6 +66,11 @@ type OpenCycle struct {
 	OutcomeRule            outcome.Rule     `json:"outcome_rule"`
 	Assessment             AssessmentPolicy `json:"assessment"`
 	AllowBallotReplacement bool             `json:"allow_ballot_replacement"`
+	// TimeZone is the IANA time zone of the cycle's calendar, e.g. "Asia/Almaty"; required with a Schedule.
+	TimeZone string `json:"time_zone,omitempty"`
+	// Schedule is when phases begin (any phase of the plan but the first, in the plan's order). When a date
+	// comes the server advances the phase; the date of the phase after voting is the voting deadline.
+	Schedule []PhaseDate `json:"schedule,omitempty"`
 	ResidentPolicy
 }
 
@@ -77,13 +87,13 @@ func (cmd OpenCycle) Validate() error {
 		return err
 	}
 	if len(cmd.Currency) != 3 || !isUpper(cmd.Currency) {
-		return invalidf("currency %q must be three capital letters, like KZT", cmd.Currency)
+		return invalidf("currency: %q is not a currency code; give three capital letters, like \"KZT\"", cmd.Currency)
 	}
 	if cmd.CurrencyExponent < 0 || cmd.CurrencyExponent > 4 {
-		return invalidf("currency exponent %d is outside 0..4", cmd.CurrencyExponent)
+		return invalidf("currency_exponent: %d is not allowed; give the number of minor-unit digits, from 0 to 4 (2 for KZT: 100 tiyn to the tenge)", cmd.CurrencyExponent)
 	}
 	if len(cmd.Districts) == 0 || len(cmd.Districts) > MaxDistricts {
-		return invalidf("a cycle needs 1..%d districts, not %d", MaxDistricts, len(cmd.Districts))
+		return invalidf("districts: a cycle needs between 1 and %d districts, not %d", MaxDistricts, len(cmd.Districts))
 	}
 	seen := map[DistrictID]bool{}
 	var total Money
@@ -92,18 +102,18 @@ func (cmd OpenCycle) Validate() error {
 			return err
 		}
 		if seen[d.ID] {
-			return invalidf("district %q is declared twice", d.ID)
+			return invalidf("districts: district %q is declared twice", d.ID)
 		}
 		seen[d.ID] = true
 		if err := checkText("district name", d.Name, true, false, MaxNameLen); err != nil {
 			return err
 		}
 		if d.Budget <= 0 || d.Budget > MaxMoney {
-			return invalidf("district %q budget %d must be positive and at most %d", d.ID, d.Budget, MaxMoney)
+			return invalidf("districts: the budget of district %q is %d; it must be a positive whole number of minor units (tiyn for KZT), at most %d", d.ID, d.Budget, MaxMoney)
 		}
 		var ok bool
 		if total, ok = addMoney(total, d.Budget); !ok {
-			return invalidf("the district budgets overflow")
+			return invalidf("districts: the budgets add up to more than %d minor units", MaxMoney)
 		}
 	}
 	if err := ValidatePlan(cmd.Plan); err != nil {
@@ -113,7 +123,7 @@ func (cmd OpenCycle) Validate() error {
 		return err
 	}
 	if cmd.BallotRule.MaxCost > MaxMoney {
-		return invalidf("ballot rule: max_cost %d is above %d", cmd.BallotRule.MaxCost, MaxMoney)
+		return invalidf("ballot_rule.max_cost: %d is above the largest amount, %d", cmd.BallotRule.MaxCost, MaxMoney)
 	}
 	if err := validateOutcomeRule(cmd.OutcomeRule, cmd.BallotRule.Type); err != nil {
 		return err
@@ -121,15 +131,23 @@ func (cmd OpenCycle) Validate() error {
 	if err := cmd.Assessment.Validate(); err != nil {
 		return err
 	}
+	if cmd.TimeZone != "" || len(cmd.Schedule) > 0 {
+		if err := validateTimeZone(cmd.TimeZone); err != nil {
+			return err
+		}
+		if err := validateSchedule(cmd.Plan, cmd.Schedule); err != nil {
+			return err
+		}
+	}
 	if err := cmd.ResidentPolicy.Validate(len(cmd.Districts)); err != nil {
 		return err
 	}
 	hasAssessment := slices.Contains(cmd.Plan, PhaseAssessment)
 	if !hasAssessment && !cmd.Assessment.IsZero() {
-		return invalidf("the phase plan has no %q phase, so the assessment policy must be empty", PhaseAssessment)
+		return invalidf("assessment: the plan has no %q phase, so leave assessment out (or add the phase to the plan)", PhaseAssessment)
 	}
 	if hasAssessment && cmd.Assessment.IsZero() {
-		return invalidf("the phase plan has an %q phase, so the assessment policy must declare a scale", PhaseAssessment)
+		return invalidf("assessment: the plan has an %q phase, so assessment must declare a scale, e.g. {\"scale\": {\"min\": 1, \"max\": 10}}", PhaseAssessment)
 	}
 	return nil
 }
@@ -164,6 +182,8 @@ func (c *Cycle) Open(cmd OpenCycle) error {
 		OutcomeRule:            cmd.OutcomeRule,
 		Assessment:             cloneAssessment(cmd.Assessment),
 		AllowBallotReplacement: cmd.AllowBallotReplacement,
+		TimeZone:               cmd.TimeZone,
+		Schedule:               orderSchedule(cmd.Plan, cmd.Schedule),
 		ResidentPolicy:         cmd.ResidentPolicy,
 	})
 }
@@ -173,6 +193,12 @@ func (c *Cycle) Open(cmd OpenCycle) error {
 type AdvancePhase struct {
 	CycleID CycleID `json:"cycle_id"`
 	To      Phase   `json:"to"`
+	// Reason explains an advance before the phase's scheduled date; it is required then.
+	Reason string `json:"reason,omitempty"`
+	// Scheduled says the calendar, not an admin, advances the phase: it is refused before the phase's date.
+	Scheduled bool `json:"scheduled,omitempty"`
+	// At is when the command was issued (set by the application layer).
+	At time.Time `json:"at,omitzero"`
 }
 
 // Validate checks the command on its own.
@@ -181,9 +207,9 @@ func (cmd AdvancePhase) Validate() error {
 		return err
 	}
 	if !slices.Contains(knownPhases, cmd.To) {
-		return invalidf("unknown phase %q", cmd.To)
+		return invalidf("to: %q is not a phase; the phases are %s", cmd.To, joinPhases(knownPhases))
 	}
-	return nil
+	return checkText("reason", cmd.Reason, false, true, MaxReasonLen)
 }
 
 // AdvancePhase moves the cycle one step along its plan.
@@ -213,7 +239,22 @@ func (c *Cycle) AdvancePhase(cmd AdvancePhase) error {
 			}
 		}
 	}
-	return c.record(PhaseAdvanced{CycleID: c.config.CycleID, From: c.phase, To: next})
+	if cmd.Scheduled && cmd.At.IsZero() {
+		return internalf(nil, "a scheduled advance of cycle %q came without its time", c.config.CycleID)
+	}
+	if date, ok := c.schedule[next]; ok && !cmd.At.IsZero() && cmd.At.Before(date) {
+		if cmd.Scheduled {
+			return errorf(CodeConflict, ErrWrongPhase, "cycle %q: phase %q is scheduled to begin at %s, not yet",
+				c.config.CycleID, next, date.Format(time.RFC3339))
+		}
+		if cmd.Reason == "" {
+			return invalidf("reason is required: phase %q is scheduled to begin at %s, and advancing before then needs a reason for the record",
+				next, date.Format(time.RFC3339))
+		}
+	} else if cmd.Scheduled && !ok {
+		return errorf(CodeConflict, ErrWrongPhase, "cycle %q: phase %q has no scheduled date", c.config.CycleID, next)
+	}
+	return c.record(PhaseAdvanced{CycleID: c.config.CycleID, From: c.phase, To: next, Scheduled: cmd.Scheduled, Reason: cmd.Reason})
 }
 
 // RegisterAssessor registers an assessor with a role. Assessors are registered before allocation, in a cycle
@@ -358,6 +399,10 @@ func (c *Cycle) apply(e Event) error {
 		c.allocations = map[DistrictID]AllocationRecorded{}
 		c.exclusions = map[DistrictID][][]ProposalID{}
 		c.funded = map[ProposalID]Money{}
+		c.schedule = map[Phase]time.Time{}
+		for _, d := range open.Schedule {
+			c.schedule[d.Phase] = d.Starts
+		}
 		return nil
 	}
 	if !c.opened {
@@ -369,6 +414,12 @@ func (c *Cycle) apply(e Event) error {
 			break
 		}
 		c.phase = e.To
+		return nil
+	case PhaseRescheduled:
+		if e.CycleID != c.config.CycleID {
+			break
+		}
+		c.schedule[e.Phase] = e.Starts
 		return nil
 	case AssessorRegistered:
 		if e.CycleID != c.config.CycleID {
@@ -499,6 +550,8 @@ func (c *Cycle) State() CycleState {
 		Assessors:              maps.Clone(c.assessors),
 		LotSeeds:               maps.Clone(c.lots),
 		Allocations:            map[DistrictID]AllocationRecorded{},
+		TimeZone:               c.config.TimeZone,
+		Schedule:               c.Schedule(),
 	}
 	if s.Assessors == nil {
 		s.Assessors = map[AssessorID]AssessorRole{}

@@ -23,6 +23,7 @@ type Event interface {
 const (
 	EventCycleOpened        = "CycleOpened"
 	EventPhaseAdvanced      = "PhaseAdvanced"
+	EventPhaseRescheduled   = "PhaseRescheduled"
 	EventAssessorRegistered = "AssessorRegistered"
 	EventLotDrawn           = "LotDrawn"
 	EventAllocationRecorded = "AllocationRecorded"
@@ -50,7 +51,7 @@ const (
 // EventTypes lists every event type name, for stores and projections that want to check coverage.
 func EventTypes() []string {
 	return []string{
-		EventCycleOpened, EventPhaseAdvanced, EventAssessorRegistered, EventLotDrawn, EventAllocationRecorded,
+		EventCycleOpened, EventPhaseAdvanced, EventPhaseRescheduled, EventAssessorRegistered, EventLotDrawn, EventAllocationRecorded,
 		EventExclusionGroupDeclared, EventProposalSubmitted, EventProposalRevised, EventProposalPublished, EventProposalRejected,
 		EventProposalWithdrawn, EventProposalScored, EventProposalMarkedInfeasible, EventProposalMarkedFeasible,
 		EventCoFinancingPledged, EventMilestoneReported,
@@ -75,6 +76,12 @@ type CycleOpened struct {
 	OutcomeRule            outcome.Rule     `json:"outcome_rule"`
 	Assessment             AssessmentPolicy `json:"assessment"`
 	AllowBallotReplacement bool             `json:"allow_ballot_replacement"`
+	// TimeZone is the IANA time zone the cycle's calendar is kept in (e.g. "Asia/Almaty"); "" for a cycle
+	// without a calendar.
+	TimeZone string `json:"time_zone,omitempty"`
+	// Schedule is when phases begin; phases without a date are advanced by hand only. PhaseRescheduled
+	// changes a date later.
+	Schedule []PhaseDate `json:"schedule,omitempty"`
 	ResidentPolicy
 }
 
@@ -83,6 +90,10 @@ type PhaseAdvanced struct {
 	CycleID CycleID `json:"cycle_id"`
 	From    Phase   `json:"from"`
 	To      Phase   `json:"to"`
+	// Scheduled is set when the server advanced the phase because its date had come.
+	Scheduled bool `json:"scheduled,omitempty"`
+	// Reason is the admin's reason, required when advancing before the scheduled date.
+	Reason string `json:"reason,omitempty"`
 }
 
 // AssessorRegistered registers an assessor for the cycle.
@@ -401,6 +412,8 @@ func Stream(e Event) string {
 		return CycleStream(e.CycleID)
 	case PhaseAdvanced:
 		return CycleStream(e.CycleID)
+	case PhaseRescheduled:
+		return CycleStream(e.CycleID)
 	case AssessorRegistered:
 		return CycleStream(e.CycleID)
 	case LotDrawn:
@@ -465,6 +478,8 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decodeAs[CycleOpened](eventType, data)
 	case EventPhaseAdvanced:
 		return decodeAs[PhaseAdvanced](eventType, data)
+	case EventPhaseRescheduled:
+		return decodeAs[PhaseRescheduled](eventType, data)
 	case EventAssessorRegistered:
 		return decodeAs[AssessorRegistered](eventType, data)
 	case EventLotDrawn:

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/domain/outcome"
@@ -25,10 +26,13 @@ func sampleEvents() []domain.Event {
 			Assessment: domain.AssessmentPolicy{Scale: domain.ScoreScale{Min: 1, Max: 5},
 				Criteria: []domain.Criterion{{ID: "impact", Name: "Impact"}}, ExcludeInfeasible: true,
 				MeanScoreGate: true, MinMeanScore: 3, WeightPercent: 20},
-			AllowBallotReplacement: true,
+			AllowBallotReplacement: true, TimeZone: "Asia/Almaty",
+			Schedule: []domain.PhaseDate{{Phase: domain.PhaseVoting, Starts: time.Date(2020, 6, 1, 4, 0, 0, 0, time.UTC)}},
 			ResidentPolicy: domain.ResidentPolicy{VoterKeys: domain.VoterKeysV2, DistrictsPerVoter: 1,
 				HideResultsDuringVoting: true, ResidentIDPattern: domain.ResidentIDKazakhIIN}},
-		domain.PhaseAdvanced{CycleID: "almaty-2020", From: domain.PhaseSubmission, To: domain.PhaseReview},
+		domain.PhaseAdvanced{CycleID: "almaty-2020", From: domain.PhaseSubmission, To: domain.PhaseReview, Scheduled: true, Reason: "early"},
+		domain.PhaseRescheduled{CycleID: "almaty-2020", Phase: domain.PhaseVoting, From: time.Date(2020, 6, 1, 4, 0, 0, 0, time.UTC),
+			Starts: time.Date(2020, 6, 8, 4, 0, 0, 0, time.UTC), Reason: "Holiday"},
 		domain.AssessorRegistered{CycleID: "almaty-2020", AssessorID: "exp1", Role: domain.RoleExpert},
 		domain.LotDrawn{CycleID: "almaty-2020", DistrictID: "almaly", Seed: "0f3a"},
 		domain.ExclusionGroupDeclared{CycleID: "almaty-2020", DistrictID: "almaly", ProposalIDs: []domain.ProposalID{"p1", "p2"}, Official: "commission", Reason: "same site"},

@@ -58,9 +58,13 @@ func checkID(kind, s string, dash bool) error {
 		case i > 0 && (c == '_' || c == '.' || c == ':'):
 		case i > 0 && c == '-' && dash:
 		case c == '-' && !dash:
-			return invalidf("%s %q may not contain '-'", kind, s)
+			return invalidf("%s %q may not contain '-'; use '_' instead", kind, s)
 		default:
-			return invalidf("%s %q must start with a letter or digit and contain only letters, digits and '_', '.', ':'", kind, s)
+			allowed := "'_', '.' and ':'"
+			if dash {
+				allowed = "'_', '.', ':' and '-'"
+			}
+			return invalidf("%s %q is not allowed: it must start with a letter or digit and contain only ASCII letters, digits and %s (no spaces)", kind, s, allowed)
 		}
 	}
 	return nil

@@ -47,36 +47,46 @@ func StandardPlan() []Phase {
 // experts see every published proposal, and before allocation, so it can count.
 func ValidatePlan(plan []Phase) error {
 	if len(plan) == 0 {
-		return invalidf("phase plan is empty")
+		return invalidf("plan is empty; list the phases in order, e.g. %s", joinList(StandardPlan()))
 	}
 	seen := map[Phase]int{}
 	for i, p := range plan {
 		if !slices.Contains(knownPhases, p) {
-			return invalidf("phase plan: unknown phase %q", p)
+			return invalidf("plan: %q is not a phase; the phases are %s", p, joinPhases(knownPhases))
 		}
 		if j, dup := seen[p]; dup {
-			return invalidf("phase plan: phase %q appears twice (positions %d and %d)", p, j+1, i+1)
+			return invalidf("plan: phase %q appears twice (positions %d and %d); list each phase once", p, j+1, i+1)
 		}
 		seen[p] = i
 	}
+	var missing []Phase
 	for _, p := range []Phase{PhaseSubmission, PhaseVoting, PhaseAllocation, PhaseImplementation, PhaseClosed} {
 		if _, ok := seen[p]; !ok {
-			return invalidf("phase plan: phase %q is required", p)
+			missing = append(missing, p)
 		}
+	}
+	switch len(missing) {
+	case 0:
+	case 1:
+		return invalidf("plan: the phase %s is missing; every plan has %s (review and assessment are optional)",
+			joinPhasesAnd(missing), joinPhasesAnd([]Phase{PhaseSubmission, PhaseVoting, PhaseAllocation, PhaseImplementation, PhaseClosed}))
+	default:
+		return invalidf("plan: the phases %s are missing; every plan has %s (review and assessment are optional)",
+			joinPhasesAnd(missing), joinPhasesAnd([]Phase{PhaseSubmission, PhaseVoting, PhaseAllocation, PhaseImplementation, PhaseClosed}))
 	}
 	before := func(a, b Phase) error {
 		ia, oka := seen[a]
 		ib, okb := seen[b]
 		if oka && okb && ia > ib {
-			return invalidf("phase plan: %q must come before %q", a, b)
+			return invalidf("plan: %q must come before %q", a, b)
 		}
 		return nil
 	}
 	if plan[0] != PhaseSubmission {
-		return invalidf("phase plan: %q must come first, not %q", PhaseSubmission, plan[0])
+		return invalidf("plan: %q must come first, not %q", PhaseSubmission, plan[0])
 	}
 	if plan[len(plan)-1] != PhaseClosed {
-		return invalidf("phase plan: %q must come last, not %q", PhaseClosed, plan[len(plan)-1])
+		return invalidf("plan: %q must come last, not %q", PhaseClosed, plan[len(plan)-1])
 	}
 	for _, pair := range [][2]Phase{
 		{PhaseReview, PhaseVoting},
@@ -99,3 +109,17 @@ func ValidatePlan(plan []Phase) error {
 
 // phaseIndex returns p's position in plan, or -1.
 func phaseIndex(plan []Phase, p Phase) int { return slices.Index(plan, p) }
+
+// joinPhasesAnd lists phases for a sentence: "a", "a" and "b", "a", "b" and "c".
+func joinPhasesAnd(ps []Phase) string {
+	return strings.Replace(joinPhases(ps), " or ", " and ", 1)
+}
+
+// joinList lists phases as JSON would: ["a", "b"].
+func joinList(ps []Phase) string {
+	q := make([]string, len(ps))
+	for i, p := range ps {
+		q[i] = `"` + string(p) + `"`
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}

@@ -63,46 +63,46 @@ type BallotRule struct {
 func (r BallotRule) Validate() error {
 	if r.MinChoices < 0 || r.MaxChoices < 0 || r.MaxCost < 0 || r.MaxPointsPerProposal < 0 ||
 		r.MinTotalPoints < 0 || r.MaxTotalPoints < 0 {
-		return invalidf("ballot rule: limits may not be negative")
+		return invalidf("ballot_rule: limits may not be negative (0 means no limit)")
 	}
 	if r.MaxChoices > 0 && r.MinChoices > r.MaxChoices {
-		return invalidf("ballot rule: min_choices %d is above max_choices %d", r.MinChoices, r.MaxChoices)
+		return invalidf("ballot_rule: min_choices %d is above max_choices %d", r.MinChoices, r.MaxChoices)
 	}
 	if r.Type != BallotKnapsack && r.MaxCost != 0 {
-		return invalidf("ballot rule: max_cost applies only to %s ballots", BallotKnapsack)
+		return invalidf("ballot_rule: max_cost applies only to %s ballots", BallotKnapsack)
 	}
 	points := r.MaxPointsPerProposal != 0 || r.MinTotalPoints != 0 || r.MaxTotalPoints != 0
 	if r.Type != BallotScoring && (r.MinScore != 0 || r.MaxScore != 0) {
-		return invalidf("ballot rule: min_score and max_score apply only to %s ballots", BallotScoring)
+		return invalidf("ballot_rule: min_score and max_score apply only to %s ballots", BallotScoring)
 	}
 	switch r.Type {
 	case BallotScoring:
 		if points {
-			return invalidf("ballot rule: a %s ballot takes min_score and max_score, not points limits", BallotScoring)
+			return invalidf("ballot_rule: a %s ballot takes min_score and max_score, not points limits", BallotScoring)
 		}
 		if r.MaxScore <= r.MinScore || r.MaxScore > MaxPoints || r.MinScore < -MaxPoints {
-			return invalidf("ballot rule: a %s ballot needs min_score < max_score within ±%d", BallotScoring, MaxPoints)
+			return invalidf("ballot_rule: a %s ballot needs min_score < max_score within ±%d", BallotScoring, MaxPoints)
 		}
 	case BallotApproval, BallotKnapsack, BallotOrdinal:
 		if points {
-			return invalidf("ballot rule: points apply only to %s ballots", BallotCumulative)
+			return invalidf("ballot_rule: points apply only to %s ballots", BallotCumulative)
 		}
 	case BallotChooseOne:
 		if points || r.MinChoices > 1 || r.MaxChoices > 1 {
-			return invalidf("ballot rule: a %s ballot has exactly one choice and no points", BallotChooseOne)
+			return invalidf("ballot_rule: a %s ballot has exactly one choice and no points", BallotChooseOne)
 		}
 	case BallotCumulative:
 		if r.MaxTotalPoints == 0 {
-			return invalidf("ballot rule: a %s ballot needs max_total_points", BallotCumulative)
+			return invalidf("ballot_rule.max_total_points: a %s ballot needs it: the most points a voter may give in all", BallotCumulative)
 		}
 		if r.MaxTotalPoints > MaxPoints || r.MaxPointsPerProposal > MaxPoints {
-			return invalidf("ballot rule: points are capped at %d", MaxPoints)
+			return invalidf("ballot_rule: points are capped at %d", MaxPoints)
 		}
 		if r.MinTotalPoints > r.MaxTotalPoints {
-			return invalidf("ballot rule: min_total_points %d is above max_total_points %d", r.MinTotalPoints, r.MaxTotalPoints)
+			return invalidf("ballot_rule: min_total_points %d is above max_total_points %d", r.MinTotalPoints, r.MaxTotalPoints)
 		}
 	default:
-		return invalidf("ballot rule: unknown ballot type %q", r.Type)
+		return invalidf("ballot_rule.type: %q is not a ballot type; use \"approval\", \"knapsack\", \"cumulative\", \"ordinal\", \"choose-one\" or \"scoring\"", r.Type)
 	}
 	return nil
 }
@@ -136,30 +136,30 @@ func validateOutcomeRule(rule outcome.Rule, bt BallotType) error {
 	case outcome.EqualSharesAdd1, outcome.EqualSharesAdd1Comparison, outcome.EqualSharesAdd1Greedy:
 		add1 = true
 	default:
-		return invalidf("unknown outcome rule %q", rule.Name)
+		return invalidf("outcome_rule.name: %q is not an outcome rule; the rules are %s", rule.Name, joinRules(outcome.Rules()))
 	}
 	isGreedy := rule.Name == outcome.Greedy || rule.Name == outcome.GreedyNoSkip || rule.Name == outcome.GreedyThreshold ||
 		rule.Name == outcome.GreedyExclusive
 	if rule.Name == outcome.GreedyThreshold && rule.MinSupport <= 0 {
-		return invalidf("outcome rule %q needs a positive min_support", rule.Name)
+		return invalidf("outcome_rule.min_support: rule %q needs it, a positive number of votes a proposal needs to be funded", rule.Name)
 	}
 	if rule.MinSupport < 0 || (rule.MinSupport != 0 && !isGreedy) {
-		return invalidf("outcome rule %q takes no min_support (the greedy rules take one)", rule.Name)
+		return invalidf("outcome_rule.min_support: rule %q takes none (the greedy rules take one)", rule.Name)
 	}
 	if rule.TieBreak != "" && !slices.Contains(outcome.TieBreakOrders(), rule.TieBreak) {
-		return invalidf("unknown tie-break order %q", rule.TieBreak)
+		return invalidf("outcome_rule.tie_break: %q is not a tie-break order; the orders are %s", rule.TieBreak, joinStrings(outcome.TieBreakOrders()))
 	}
 	if len(rule.Exclusive) > 0 {
-		return invalidf("exclusion groups are declared by the budget commission (ExclusionGroupDeclared), not in the cycle's rule")
+		return invalidf("outcome_rule: exclusion groups are declared by the budget commission (ExclusionGroupDeclared), not in the cycle's rule")
 	}
 	if rule.Increment < 0 || rule.Increment > int64(MaxMoney) {
-		return invalidf("outcome rule increment %d is outside 0..%d", rule.Increment, MaxMoney)
+		return invalidf("outcome_rule: rule increment %d is outside 0..%d", rule.Increment, MaxMoney)
 	}
 	if rule.Increment != 0 && !add1 {
-		return invalidf("outcome rule %q takes no increment", rule.Name)
+		return invalidf("outcome_rule: rule %q takes no increment", rule.Name)
 	}
 	if !isGreedy && (bt == BallotCumulative || bt == BallotOrdinal || bt == BallotScoring) {
-		return invalidf("outcome rule %q does not apply to %s ballots", rule.Name, bt)
+		return invalidf("outcome_rule: rule %q does not apply to %s ballots", rule.Name, bt)
 	}
 	return nil
 }
@@ -177,7 +177,7 @@ const (
 // Validate reports whether r is a known role.
 func (r AssessorRole) Validate() error {
 	if !slices.Contains([]AssessorRole{RolePublicCouncil, RoleExpert, RoleBudgetCommission}, r) {
-		return invalidf("unknown assessor role %q", r)
+		return invalidf("role: %q is not an assessor role; use \"public-council\", \"expert\" or \"budget-commission\"", r)
 	}
 	return nil
 }
@@ -236,7 +236,7 @@ func (p AssessmentPolicy) Validate() error {
 		return nil
 	}
 	if p.Scale.Min < -MaxScore || p.Scale.Max > MaxScore || p.Scale.Min >= p.Scale.Max {
-		return invalidf("assessment scale %d..%d must have min below max, within ±%d", p.Scale.Min, p.Scale.Max, MaxScore)
+		return invalidf("assessment.scale: {\"min\": %d, \"max\": %d} is not a scale; min must be below max, both within ±%d", p.Scale.Min, p.Scale.Max, MaxScore)
 	}
 	seen := map[CriterionID]bool{}
 	for _, c := range p.Criteria {
@@ -244,7 +244,7 @@ func (p AssessmentPolicy) Validate() error {
 			return err
 		}
 		if seen[c.ID] {
-			return invalidf("assessment criterion %q is declared twice", c.ID)
+			return invalidf("assessment.criteria: criterion %q is declared twice", c.ID)
 		}
 		seen[c.ID] = true
 		if err := checkText("criterion name", c.Name, true, false, MaxNameLen); err != nil {
@@ -252,13 +252,13 @@ func (p AssessmentPolicy) Validate() error {
 		}
 	}
 	if !p.MeanScoreGate && p.MinMeanScore != 0 {
-		return invalidf("assessment: min_mean_score needs mean_score_gate")
+		return invalidf("assessment.min_mean_score: needs mean_score_gate")
 	}
 	if p.MeanScoreGate && (p.MinMeanScore < p.Scale.Min || p.MinMeanScore > p.Scale.Max) {
-		return invalidf("assessment: min_mean_score %d is outside the scale %d..%d", p.MinMeanScore, p.Scale.Min, p.Scale.Max)
+		return invalidf("assessment.min_mean_score: %d is outside the scale %d..%d", p.MinMeanScore, p.Scale.Min, p.Scale.Max)
 	}
 	if p.WeightPercent < 0 || p.WeightPercent > MaxWeightPercent {
-		return invalidf("assessment: weight_percent %d is outside 0..%d", p.WeightPercent, MaxWeightPercent)
+		return invalidf("assessment.weight_percent: %d is outside 0..%d", p.WeightPercent, MaxWeightPercent)
 	}
 	return nil
 }
@@ -309,3 +309,21 @@ const (
 	StatusPublished ProposalStatus = "published"
 	StatusRejected  ProposalStatus = "rejected"
 )
+
+// joinRules lists rule names for a message: "greedy", "equalshares" or "equalshares/add1".
+func joinRules(rs []outcome.RuleName) string {
+	ps := make([]Phase, len(rs))
+	for i, r := range rs {
+		ps[i] = Phase(r)
+	}
+	return joinPhases(ps)
+}
+
+// joinStrings lists values for a message: "a", "b" or "c".
+func joinStrings(vs []string) string {
+	ps := make([]Phase, len(vs))
+	for i, v := range vs {
+		ps[i] = Phase(v)
+	}
+	return joinPhases(ps)
+}

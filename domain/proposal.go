@@ -113,7 +113,7 @@ func (pc ProposalContent) Validate() error {
 		return err
 	}
 	if pc.Cost <= 0 || pc.Cost > MaxMoney {
-		return invalidf("cost %d must be positive and at most %d", pc.Cost, MaxMoney)
+		return invalidf("cost: %d is not allowed; give a positive whole number of minor units (tiyn for KZT), at most %d", pc.Cost, MaxMoney)
 	}
 	if pc.ListPosition < 0 {
 		return invalidf("list position %d is negative", pc.ListPosition)
@@ -416,7 +416,7 @@ func (p *Proposal) Score(c *Cycle, cmd ScoreProposal) error {
 	policy := c.Assessment()
 	inScale := func(v int64) bool { return v >= policy.Scale.Min && v <= policy.Scale.Max }
 	if !inScale(cmd.Score) {
-		return invalidf("score %d is outside the scale %d..%d", cmd.Score, policy.Scale.Min, policy.Scale.Max)
+		return invalidf("score: %d is outside the cycle's scale; give a whole number from %d to %d", cmd.Score, policy.Scale.Min, policy.Scale.Max)
 	}
 	declared := map[CriterionID]bool{}
 	for _, cr := range policy.Criteria {
@@ -425,20 +425,20 @@ func (p *Proposal) Score(c *Cycle, cmd ScoreProposal) error {
 	seen := map[CriterionID]bool{}
 	for _, cs := range cmd.Criteria {
 		if !declared[cs.Criterion] {
-			return invalidf("criterion %q is not declared by cycle %q", cs.Criterion, c.ID())
+			return invalidf("criteria: cycle %q has no criterion %q", c.ID(), cs.Criterion)
 		}
 		if seen[cs.Criterion] {
-			return invalidf("criterion %q is scored twice", cs.Criterion)
+			return invalidf("criteria: criterion %q is scored twice; score it once", cs.Criterion)
 		}
 		seen[cs.Criterion] = true
 		if !inScale(cs.Score) {
-			return invalidf("criterion %q score %d is outside the scale %d..%d", cs.Criterion, cs.Score,
+			return invalidf("criteria: the score %[2]d of criterion %[1]q is outside the cycle's scale; give a whole number from %[3]d to %[4]d", cs.Criterion, cs.Score,
 				policy.Scale.Min, policy.Scale.Max)
 		}
 	}
 	for _, cr := range policy.Criteria {
 		if !seen[cr.ID] {
-			return invalidf("criterion %q is not scored", cr.ID)
+			return invalidf("criteria: criterion %q is not scored; an assessment scores every criterion of the cycle, each on the scale", cr.ID)
 		}
 	}
 	return p.record(ProposalScored{ProposalID: p.id, CycleID: p.cycle, DistrictID: p.district,
@@ -546,10 +546,10 @@ func (cmd PledgeCoFinancing) Validate() error {
 		}
 	}
 	if cmd.PledgerKind != PledgerResident && cmd.PledgerKind != PledgerBusiness {
-		return invalidf("unknown pledger kind %q", cmd.PledgerKind)
+		return invalidf("pledger_kind: %q is not allowed; use \"resident\" or \"business\"", cmd.PledgerKind)
 	}
 	if cmd.Amount <= 0 || cmd.Amount > MaxMoney {
-		return invalidf("pledge amount %d must be positive and at most %d", cmd.Amount, MaxMoney)
+		return invalidf("amount: %d is not allowed; give a positive whole number of minor units (tiyn for KZT), at most %d", cmd.Amount, MaxMoney)
 	}
 	return nil
 }
@@ -616,21 +616,21 @@ func (cmd ReportMilestone) Validate() error {
 	switch cmd.Status {
 	case MilestonePlanned, MilestoneInProgress, MilestoneCompleted, MilestoneDelayed, MilestoneCancelled:
 	default:
-		return invalidf("unknown milestone status %q", cmd.Status)
+		return invalidf("status: %q is not a milestone status; use \"planned\", \"in-progress\", \"completed\", \"delayed\" or \"cancelled\"", cmd.Status)
 	}
 	if cmd.Progress < 0 || cmd.Progress > 100 {
-		return invalidf("progress %d%% is outside 0..100", cmd.Progress)
+		return invalidf("progress: %d is not a percentage; give a whole number from 0 to 100", cmd.Progress)
 	}
 	if cmd.Status == MilestoneCompleted && cmd.Progress != 100 {
-		return invalidf("a completed milestone reports 100%% progress, not %d%%", cmd.Progress)
+		return invalidf("progress: a completed milestone reports 100, not %d", cmd.Progress)
 	}
 	if cmd.Spent < 0 || cmd.Spent > MaxMoney {
-		return invalidf("spent %d must be between 0 and %d", cmd.Spent, MaxMoney)
+		return invalidf("spent: %d is not allowed; give a whole number of minor units (tiyn for KZT) from 0 to %d", cmd.Spent, MaxMoney)
 	}
 	if cmd.Due != "" {
 		// Parsing a fixed layout reads no clock.
 		if _, err := time.Parse(time.DateOnly, cmd.Due); err != nil {
-			return invalidf("due date %q is not a date like 2021-06-30", cmd.Due)
+			return invalidf("due: %q is not a date; write it like \"2027-06-30\"", cmd.Due)
 		}
 	}
 	return nil

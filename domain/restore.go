@@ -3,6 +3,7 @@ package domain
 import (
 	"maps"
 	"slices"
+	"time"
 )
 
 // Restoring aggregates from their State lets a projection persist its checkpoint as plain data and carry on
@@ -24,7 +25,8 @@ func RestoreCycle(st CycleState, version int) (*Cycle, error) {
 			Districts: slices.Clone(st.Districts), Plan: slices.Clone(st.Plan), BallotRule: st.BallotRule,
 			OutcomeRule: st.OutcomeRule, Assessment: cloneAssessment(st.Assessment),
 			AllowBallotReplacement: st.AllowBallotReplacement,
-			ResidentPolicy:         st.ResidentPolicy,
+			TimeZone:               st.TimeZone, Schedule: slices.Clone(st.Schedule),
+			ResidentPolicy: st.ResidentPolicy,
 		},
 		phase:       st.Phase,
 		assessors:   maps.Clone(st.Assessors),
@@ -35,6 +37,10 @@ func RestoreCycle(st CycleState, version int) (*Cycle, error) {
 	}
 	if c.assessors == nil {
 		c.assessors = map[AssessorID]AssessorRole{}
+	}
+	c.schedule = map[Phase]time.Time{}
+	for _, d := range st.Schedule {
+		c.schedule[d.Phase] = d.Starts
 	}
 	if c.lots == nil {
 		c.lots = map[DistrictID]string{}

@@ -95,9 +95,22 @@ func (s *Server) authenticate(r *http.Request, roles ...Role) (Principal, error)
 			return p, nil
 		}
 	}
-	want := make([]string, len(roles))
-	for i, r := range roles {
-		want[i] = string(r)
+	return Principal{}, errorf("forbidden", "the token of %q has the role %s, which may not do this; it takes %s", p.Name, p.Role, rolesNeeded(roles))
+}
+
+// rolesNeeded names the roles that may do something, admin last and once: "an admin token", "a moderator
+// or admin token".
+func rolesNeeded(roles []Role) string {
+	var names []string
+	for _, r := range roles {
+		if r != RoleAdmin {
+			names = append(names, string(r))
+		}
 	}
-	return Principal{}, errorf("forbidden", "principal %q (%s) may not do this; it needs the role %s", p.Name, p.Role, strings.Join(append(want, "admin"), " or "))
+	names = append(names, string(RoleAdmin))
+	s := strings.Join(names, " or ")
+	if strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s + " token"
+	}
+	return "a " + s + " token"
 }

@@ -135,6 +135,7 @@ func NewServer(cfg Config) *Server {
 		// Writes: one POST per domain command.
 		r.Post("/cycles", s.postOpenCycle)
 		r.Post("/cycles/{cycle}/phase", s.postAdvancePhase)
+		r.Post("/cycles/{cycle}/schedule", s.postReschedulePhase)
 		r.Post("/cycles/{cycle}/assessors", s.postRegisterAssessor)
 		r.Post("/cycles/{cycle}/districts/{district}/allocation", s.postAllocate)
 		r.Post("/cycles/{cycle}/districts/{district}/exclusions", s.postExclusionGroup)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -136,13 +137,16 @@ func decode(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if perr, ok := plainDecodeError(err); ok {
+			return perr
+		}
 		var syntax *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syntax):
 			return errorf(codeMalformed, "malformed JSON at byte %d: %v", syntax.Offset, syntax)
 		case errors.As(err, &typ):
-			return errorf(codeMalformed, "field %q must be %s, not %s", typ.Field, typ.Type, typ.Value)
+			return typeError(typ)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return errorf(codeMalformed, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		case errors.Is(err, io.ErrUnexpectedEOF):
@@ -187,12 +191,29 @@ func (s *Server) postOpenCycle(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postAdvancePhase(w http.ResponseWriter, r *http.Request) {
 	s.write(w, r, http.StatusOK, []Role{RoleAdmin}, nil, func(ctx context.Context, req ledger.Request, p Principal, body []byte) (ledger.Written, error) {
 		var in struct {
-			To domain.Phase `json:"to"`
+			To     domain.Phase `json:"to"`
+			Reason string       `json:"reason"`
 		}
 		if err := decode(body, &in); err != nil {
 			return ledger.Written{}, err
 		}
-		return s.ledger.AdvancePhase(ctx, req, domain.AdvancePhase{CycleID: domain.CycleID(chi.URLParam(r, "cycle")), To: in.To})
+		return s.ledger.AdvancePhase(ctx, req, domain.AdvancePhase{CycleID: domain.CycleID(chi.URLParam(r, "cycle")), To: in.To, Reason: in.Reason})
+	})
+}
+
+// postReschedulePhase moves the date a phase begins: {"phase": "assessment", "starts": RFC 3339, "reason": "…"}.
+func (s *Server) postReschedulePhase(w http.ResponseWriter, r *http.Request) {
+	s.write(w, r, http.StatusOK, []Role{RoleAdmin}, nil, func(ctx context.Context, req ledger.Request, p Principal, body []byte) (ledger.Written, error) {
+		var in struct {
+			Phase  domain.Phase `json:"phase"`
+			Starts time.Time    `json:"starts"`
+			Reason string       `json:"reason"`
+		}
+		if err := decode(body, &in); err != nil {
+			return ledger.Written{}, err
+		}
+		return s.ledger.ReschedulePhase(ctx, req, domain.ReschedulePhase{CycleID: domain.CycleID(chi.URLParam(r, "cycle")),
+			Phase: in.Phase, Starts: in.Starts, Reason: in.Reason})
 	})
 }
 

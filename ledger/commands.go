@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/eventstore"
@@ -20,6 +21,7 @@ func (s *Service) cycleCommandThen(ctx context.Context, req Request, id domain.C
 	if err := id.Validate(); err != nil {
 		return Written{}, err
 	}
+	req = req.stamped()
 	return s.idempotent(ctx, req, domain.CycleStream(id), nil, func() (Written, error) {
 		e := s.cycleEntry(id)
 		e.lock.Lock()
@@ -58,6 +60,7 @@ func (s *Service) proposalCommand(ctx context.Context, req Request, id domain.Pr
 	if err := id.Validate(); err != nil {
 		return Written{}, err
 	}
+	req = req.stamped()
 	return s.idempotent(ctx, req, domain.ProposalStream(id), nil, func() (Written, error) {
 		if cycle == "" {
 			p, err := s.currentProposal(ctx, id)
@@ -117,6 +120,9 @@ func (s *Service) proposalCommand(ctx context.Context, req Request, id domain.Pr
 
 // OpenCycle opens a budget round.
 func (s *Service) OpenCycle(ctx context.Context, req Request, cmd domain.OpenCycle) (Written, error) {
+	if err := checkCalendar(cmd); err != nil {
+		return Written{}, err
+	}
 	return s.cycleCommandThen(ctx, req, cmd.CycleID, "OpenCycle", func(c *domain.Cycle) error { return c.Open(cmd) },
 		func(c *domain.Cycle) error {
 			for _, d := range cmd.Districts {
@@ -131,7 +137,23 @@ func (s *Service) OpenCycle(ctx context.Context, req Request, cmd domain.OpenCyc
 // AdvancePhase moves a cycle to its next phase. It waits for the ballots and proposal commands in flight on
 // the cycle, so none is accepted after the phase that allowed it has ended.
 func (s *Service) AdvancePhase(ctx context.Context, req Request, cmd domain.AdvancePhase) (Written, error) {
+	req = req.stamped()
+	cmd.At = req.At
 	return s.cycleCommand(ctx, req, cmd.CycleID, "AdvancePhase", func(c *domain.Cycle) error { return c.AdvancePhase(cmd) })
+}
+
+// ReschedulePhase moves the date a phase of a cycle begins (extends or shortens the phase before it).
+func (s *Service) ReschedulePhase(ctx context.Context, req Request, cmd domain.ReschedulePhase) (Written, error) {
+	req = req.stamped()
+	cmd.At = req.At
+	return s.cycleCommand(ctx, req, cmd.CycleID, "ReschedulePhase", func(c *domain.Cycle) error {
+		if loc, err := time.LoadLocation(c.TimeZone()); err == nil && c.TimeZone() != "" {
+			if err := checkOffset(loc, c.TimeZone(), fmt.Sprintf("starts: phase %q would start", cmd.Phase), cmd.Starts); err != nil {
+				return err
+			}
+		}
+		return c.ReschedulePhase(cmd)
+	})
 }
 
 // RegisterAssessor registers an assessor for a cycle.
@@ -256,6 +278,8 @@ func (s *Service) CastBallot(ctx context.Context, req Request, cmd domain.CastBa
 	if err := cmd.Validate(); err != nil {
 		return Written{}, err
 	}
+	req = req.stamped()
+	cmd.At = req.At
 	stream := domain.BallotStream(cmd.CycleID, cmd.DistrictID, cmd.Voter)
 	counted := func(w Written) error { return s.ballotCounted(ctx, cmd.CycleID, w.Position) }
 	return s.idempotent(ctx, req, stream, counted, func() (Written, error) {

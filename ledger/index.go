@@ -71,7 +71,7 @@ func (s *Service) indexAppend(ctx context.Context, req Request, stream, eventTyp
 	if err != nil {
 		return fmt.Errorf("ledger: encode %s: %w", eventType, err)
 	}
-	meta, err := s.metadata(Metadata{Principal: req.Principal, Role: req.Role, RequestID: req.RequestID, Command: "Index"})
+	meta, err := s.metadata(Metadata{Principal: req.Principal, Role: req.Role, RequestID: req.RequestID, Command: "Index", EffectiveAt: req.At})
 	if err != nil {
 		return err
 	}

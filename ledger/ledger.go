@@ -13,6 +13,10 @@
 // from another writer got in first. A retry of a keyed request that another process already answered is
 // recognised by its event IDs in the stream and answered as the first time. Within one process the Service
 // also serialises what it can: a phase change waits for the ballots and proposal commands in flight.
+//
+// The calendar follows the same rule: every server runs a Scheduler, whose phase changes expect the cycle
+// stream's revision, so exactly one of them records each; and the domain refuses a ballot after the voting
+// deadline by the command's time (Request.At), whatever phase a server has cached.
 package ledger
 
 import (
@@ -50,6 +54,10 @@ type Metadata struct {
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
 	// RequestHash is the SHA-256 of the request (method, path, body) that carried IdempotencyKey.
 	RequestHash string `json:"request_hash,omitempty"`
+	// EffectiveAt is when the event took effect: the time of the command that recorded it. It is the
+	// recording time for live requests and the historical time for imported or back-filled history; replay
+	// --until TIME goes by it. Events written before it existed have none (their recording time counts).
+	EffectiveAt time.Time `json:"effective_at,omitzero"`
 }
 
 // ParseMetadata reads an event's metadata; empty metadata is the zero Metadata.
@@ -96,6 +104,10 @@ type Request struct {
 	Principal string
 	Role      string
 	RequestID string
+	// At is the command's time: the domain judges deadlines by it and events record it as their
+	// EffectiveAt. Zero means now. Only trusted callers in the process (imports, the demo, tests) set it;
+	// the HTTP layer never does.
+	At time.Time
 	// IdempotencyKey and RequestHash come from the Idempotency-Key header and the request itself. They are
 	// written into the public log, so the HTTP layer passes keyed digests of them.
 	IdempotencyKey string
@@ -181,6 +193,10 @@ func (e *PreconditionError) Is(target error) bool { return target == ErrPrecondi
 type Metrics struct {
 	// Appended is called after every successful append with the event types and how long the append took.
 	Appended func(types []string, took time.Duration)
+	// AppendFailed is called when the store refuses or fails an append, with the error. A conflict
+	// (eventstore.ErrWrongExpectedRevision) is a normal outcome of concurrency, not a failure, and is not
+	// reported.
+	AppendFailed func(err error)
 }
 
 // Service runs commands. Create it with New.
@@ -520,7 +536,7 @@ func (s *Service) append(ctx context.Context, req Request, command, stream strin
 func (s *Service) appendWithIDs(ctx context.Context, req Request, command, stream string, exp eventstore.ExpectedRevision, events []domain.Event, ids []uuid.UUID) (Written, error) {
 	meta, err := s.metadata(Metadata{
 		Principal: req.Principal, Role: req.Role, RequestID: req.RequestID, Command: command,
-		IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash,
+		IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash, EffectiveAt: req.At,
 	})
 	if err != nil {
 		return Written{}, err
@@ -540,6 +556,9 @@ func (s *Service) appendWithIDs(ctx context.Context, req Request, command, strea
 	// must know whether it did, or it would drop its cached state while the write still lands.
 	res, err := s.store.Append(context.WithoutCancel(ctx), stream, exp, data...)
 	if err != nil {
+		if s.metrics.AppendFailed != nil && !errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			s.metrics.AppendFailed(err)
+		}
 		return Written{}, fmt.Errorf("ledger: %s: append to %s: %w", command, stream, err)
 	}
 	if s.metrics.Appended != nil {

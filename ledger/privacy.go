@@ -103,7 +103,7 @@ func (s *Service) RecordErasure(ctx context.Context, req Request, e domain.Perso
 func metadataJSON(req Request, command string) ([]byte, error) {
 	return json.Marshal(Metadata{
 		Principal: req.Principal, Role: req.Role, RequestID: req.RequestID, Command: command,
-		IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash,
+		IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash, EffectiveAt: req.At,
 	})
 }
 

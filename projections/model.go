@@ -107,15 +107,17 @@ type proposalView struct {
 
 // HistoryEntry is one event of a proposal's history, as the public sees it.
 type HistoryEntry struct {
-	Position  eventstore.Position `json:"position"`
-	Revision  eventstore.Revision `json:"revision"`
-	Type      string              `json:"type"`
-	Recorded  time.Time           `json:"recorded"`
-	Principal string              `json:"principal,omitempty"`
-	Role      string              `json:"role,omitempty"`
-	Command   string              `json:"command,omitempty"`
-	RequestID string              `json:"request_id,omitempty"`
-	Data      json.RawMessage     `json:"data"`
+	Position eventstore.Position `json:"position"`
+	Revision eventstore.Revision `json:"revision"`
+	Type     string              `json:"type"`
+	Recorded time.Time           `json:"recorded"`
+	// EffectiveAt is when the event took effect (its metadata's effective_at; zero for events without one).
+	EffectiveAt time.Time       `json:"effective_at,omitzero"`
+	Principal   string          `json:"principal,omitempty"`
+	Role        string          `json:"role,omitempty"`
+	Command     string          `json:"command,omitempty"`
+	RequestID   string          `json:"request_id,omitempty"`
+	Data        json.RawMessage `json:"data"`
 }
 
 type idemRecord struct {
@@ -278,7 +280,7 @@ func (m *Model) apply(d Decoded) error {
 		}
 		m.cycles[e.CycleID] = cv
 		m.cycleIDs = append(m.cycleIDs, e.CycleID)
-	case domain.PhaseAdvanced, domain.AssessorRegistered, domain.LotDrawn, domain.AllocationRecorded, domain.ExclusionGroupDeclared:
+	case domain.PhaseAdvanced, domain.PhaseRescheduled, domain.AssessorRegistered, domain.LotDrawn, domain.AllocationRecorded, domain.ExclusionGroupDeclared:
 		id := cycleOf(e)
 		cv := m.cycles[id]
 		if cv == nil {
@@ -315,6 +317,8 @@ func (m *Model) apply(d Decoded) error {
 func cycleOf(e domain.Event) domain.CycleID {
 	switch e := e.(type) {
 	case domain.PhaseAdvanced:
+		return e.CycleID
+	case domain.PhaseRescheduled:
 		return e.CycleID
 	case domain.AssessorRegistered:
 		return e.CycleID
@@ -396,7 +400,7 @@ func (m *Model) applyProposal(e domain.Event, r eventstore.RecordedEvent, meta l
 	}
 	pv.version++
 	pv.history = append(pv.history, HistoryEntry{
-		Position: r.Position, Revision: r.Revision, Type: r.Type, Recorded: r.Recorded,
+		Position: r.Position, Revision: r.Revision, Type: r.Type, Recorded: r.Recorded, EffectiveAt: meta.EffectiveAt,
 		Principal: meta.Principal, Role: meta.Role, Command: meta.Command, RequestID: meta.RequestID,
 		Data: json.RawMessage(slices.Clone(r.Data)),
 	})

@@ -137,9 +137,10 @@ func (r *Runner) Run(ctx context.Context, caughtUp func()) error {
 	}
 }
 
-// CatchUp applies the log from the model's position up to position until (or the last event recorded at or
-// before untilTime, if that is not zero), or to the head. One goroutine reads, decodeWorkers decode batches
-// side by side, and this one applies them in order, so a rebuild uses every core.
+// CatchUp applies the log from the model's position up to position until, or to the head. When untilTime is
+// not zero it applies only the events that took effect at or before it (EffectiveAt, see EffectiveTime): the
+// state as it stood then, even for history that was recorded later (an import, the demo). One goroutine reads,
+// decodeWorkers decode batches side by side, and this one applies them in order, so a rebuild uses every core.
 func CatchUp(ctx context.Context, store eventstore.Store, m *Model, until eventstore.Position, untilTime time.Time) error {
 	from, _ := m.Position()
 	ctx, cancel := context.WithCancel(ctx)
@@ -185,13 +186,24 @@ func CatchUp(ctx context.Context, store eventstore.Store, m *Model, until events
 			stop := false
 			n := len(recs)
 			for i, rec := range recs {
-				if rec.Position > until || !untilTime.IsZero() && rec.Recorded.After(untilTime) {
+				if rec.Position > until {
 					stop, n = true, i
 					break
 				}
 			}
 			next := recs[len(recs)-1].Position + 1
 			recs = recs[:n]
+			if !untilTime.IsZero() {
+				// Only the events in effect by untilTime; later ones are skipped rather than a stop, since
+				// history recorded later (an import, the demo) may carry earlier dates.
+				var kept []eventstore.RecordedEvent
+				for _, rec := range recs {
+					if !EffectiveTime(rec).After(untilTime) {
+						kept = append(kept, rec)
+					}
+				}
+				recs = kept
+			}
 			f := make(chan batch, 1)
 			if !send(f) {
 				return

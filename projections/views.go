@@ -40,6 +40,8 @@ type CycleSummary struct {
 	Proposals   int              `json:"proposals"`
 	Ballots     int              `json:"ballots"`
 	Rule        outcome.RuleName `json:"rule"`
+	// Calendar is the cycle's dates, when it declared them.
+	Calendar *Calendar `json:"calendar,omitempty"`
 }
 
 // Cycles lists the cycles in the order they were opened.
@@ -51,7 +53,7 @@ func (m *Model) Cycles() ([]CycleSummary, At) {
 		cv := m.cycles[id]
 		st := cv.agg.State()
 		s := CycleSummary{ID: id, Name: st.Name, Phase: st.Phase, Currency: st.Currency, Exponent: st.CurrencyExponent,
-			TotalBudget: st.TotalBudget, Districts: len(st.Districts), Rule: st.OutcomeRule.Name}
+			TotalBudget: st.TotalBudget, Districts: len(st.Districts), Rule: st.OutcomeRule.Name, Calendar: calendarOf(cv.agg)}
 		for _, dv := range cv.districts {
 			s.Proposals += len(dv.proposals)
 			s.Ballots += dv.ballotCount()
@@ -74,6 +76,8 @@ type CycleDetail struct {
 	domain.CycleState
 	DistrictViews []DistrictSummary `json:"district_views"`
 	Totals        Balance           `json:"totals"`
+	// Calendar is the cycle's dates and next deadline, when it declared them.
+	Calendar *Calendar `json:"calendar,omitempty"`
 	At
 }
 
@@ -85,7 +89,7 @@ func (m *Model) Cycle(id domain.CycleID) (CycleDetail, error) {
 	if cv == nil {
 		return CycleDetail{}, notFound("cycle %q does not exist", id)
 	}
-	d := CycleDetail{CycleState: cv.agg.State(), At: m.at0()}
+	d := CycleDetail{CycleState: cv.agg.State(), Calendar: calendarOf(cv.agg), At: m.at0()}
 	d.Totals = Balance{Cycle: id, Currency: d.Currency}
 	for _, dist := range d.Districts {
 		dv := cv.districts[dist.ID]

@@ -36,7 +36,7 @@ trap 'kill $srv 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18765/readyz >/dev/null && break; sleep 0.2; done
 token=$(awk '/demo-admin/{print $3}' "$data/demo-tokens.txt")
 for run in 1 2 3; do
-  "$out/pbledger" load --url http://127.0.0.1:18765 --token "$token" --cycle "bench-$run" \
+  "$out/pbledger" load --url http://127.0.0.1:18765 --token "$token" --cycle "bench-$run" --into-live-data \
     --pabulib testdata/pabulib/poland_wieliczka_2023.pb --clients 64 --repeat 4
 done | tee "$out/load.txt"
 ranking=http://127.0.0.1:18765/v1/cycles/almaty-2025/districts/almaly/ranking

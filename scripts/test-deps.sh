@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine, then downloads the Go modules.
 # Safe to run again: it installs only what is missing.
-#   prometheus  the real Prometheus the dashboard test scrapes pbledger with (cmd/pbledger/prometheus_test.go)
+#   prometheus  the real Prometheus the dashboard test scrapes pbledger with (cmd/pbledger/prometheus_test.go),
+#               and promtool, which checks and unit-tests the alert rules (cmd/pbledger/alerts_test.go)
 #   chromium    the real headless browser the web page test drives (cmd/pbledger/browser_test.go)
+#   curl        docs/ADMIN.md's commands, which a test runs verbatim, and scripts/monitoring.sh
 #   nodejs, npm and test/node's pinned packages: the official KurrentDB Node client that
 #               cmd/pbledger/nodeclient_test.go runs against pbledger's gRPC endpoint
 set -euo pipefail
 need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then

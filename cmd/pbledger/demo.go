@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/domain/outcome"
@@ -45,18 +46,58 @@ var demoProjects = []struct{ title, category string }{
 
 var demoRequest = ledger.Request{Principal: "demo", Role: "system", RequestID: "demo-loader"}
 
-// loadDemo writes the demo cycles through the ledger.
+// demoZone is Almaty's time zone; the demo's calendars are kept in it.
+const demoZone = "Asia/Almaty"
+
+// demoCalendar is when a demo cycle's phases begin, and when its milestones were reported.
+type demoCalendar struct {
+	opened                                                 time.Time
+	review, voting, assessment, allocation, implementation time.Time
+	designDone, buildReported                              time.Time
+}
+
+// almaty2025 is the completed cycle's real calendar, in the past, so that `pbledger replay --until
+// 2025-09-01` shows it as it stood that day (allocated, in implementation, nothing spent yet).
+func almaty2025(loc *time.Location) demoCalendar {
+	d := func(m time.Month, day int) time.Time { return time.Date(2025, m, day, 9, 0, 0, 0, loc) }
+	return demoCalendar{opened: d(3, 1), review: d(4, 15), voting: d(6, 1), assessment: d(7, 1), allocation: d(8, 1),
+		implementation: d(8, 15), designDone: d(10, 15), buildReported: time.Date(2026, 4, 1, 9, 0, 0, 0, loc)}
+}
+
+// openForVoting is the calendar of the cycle open for voting: it opened 60 days before now and voting
+// closes 14 days after now, whenever the demo is loaded.
+func openForVoting(now time.Time, loc *time.Location) demoCalendar {
+	day := time.Date(now.Year(), now.Month(), now.Day(), 9, 0, 0, 0, loc)
+	return demoCalendar{opened: day.AddDate(0, 0, -60), review: day.AddDate(0, 0, -30), voting: day.AddDate(0, 0, -7),
+		assessment: day.AddDate(0, 0, 14), allocation: day.AddDate(0, 0, 35), implementation: day.AddDate(0, 0, 49)}
+}
+
+func (cal demoCalendar) schedule() []domain.PhaseDate {
+	return []domain.PhaseDate{
+		{Phase: domain.PhaseReview, Starts: cal.review}, {Phase: domain.PhaseVoting, Starts: cal.voting},
+		{Phase: domain.PhaseAssessment, Starts: cal.assessment}, {Phase: domain.PhaseAllocation, Starts: cal.allocation},
+		{Phase: domain.PhaseImplementation, Starts: cal.implementation},
+	}
+}
+
+// loadDemo writes the demo cycles through the ledger. Every command carries the time it took effect on
+// the demo's calendar, so the history has real dates.
 func loadDemo(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKeys) error {
+	loc, err := time.LoadLocation(demoZone)
+	if err != nil {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(2020, 1))
-	if err := demoCycle(ctx, svc, voters, rng, "almaty-2025", "Almaty Participation Budget 2025", outcome.Rule{Name: outcome.Greedy}, true); err != nil {
+	if err := demoCycle(ctx, svc, voters, rng, "almaty-2025", "Almaty Participation Budget 2025", outcome.Rule{Name: outcome.Greedy}, almaty2025(loc), true); err != nil {
 		return err
 	}
 	return demoCycle(ctx, svc, voters, rng, "almaty-2026", "Almaty Participation Budget 2026",
-		outcome.Rule{Name: outcome.EqualSharesAdd1, Increment: int64(1_000_000 * tenge)}, false)
+		outcome.Rule{Name: outcome.EqualSharesAdd1, Increment: int64(1_000_000 * tenge)}, openForVoting(time.Now(), loc), false)
 }
 
-func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKeys, rng *rand.Rand, id domain.CycleID, name string, rule outcome.Rule, complete bool) error {
+func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKeys, rng *rand.Rand, id domain.CycleID, name string, rule outcome.Rule, cal demoCalendar, complete bool) error {
 	req := demoRequest
+	req.At = cal.opened
 	districts := make([]domain.District, len(almatyDistricts))
 	for i, d := range almatyDistricts {
 		d.Budget = 500_000_000 * tenge
@@ -65,6 +106,7 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 	must := func(_ ledger.Written, err error) error { return err }
 	if err := must(svc.OpenCycle(ctx, req, domain.OpenCycle{
 		CycleID: id, Name: name, Currency: "KZT", CurrencyExponent: 2, Districts: districts, Plan: domain.StandardPlan(),
+		TimeZone: demoZone, Schedule: cal.schedule(),
 		BallotRule:  domain.BallotRule{Type: domain.BallotApproval, MinChoices: 1, MaxChoices: 5},
 		OutcomeRule: rule,
 		Assessment: domain.AssessmentPolicy{
@@ -99,6 +141,7 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 			pid := domain.ProposalID(fmt.Sprintf("%s.%s.%02d", id, d.ID, i+1))
 			author := domain.VoterKey(voters.KeyFor(domain.VoterKeysV2, id, domain.PurposeAuthor, demoIIN(500_000+di*100+i)))
 			cost := domain.Money(20+rng.IntN(230)) * 1_000_000 * tenge
+			req.At = cal.opened.Add(time.Duration(len(published)+1) * 97 * time.Minute) // submissions over the first weeks
 			if err := must(svc.SubmitProposal(ctx, req, domain.SubmitProposal{ProposalID: pid, CycleID: id, DistrictID: d.ID, Author: author,
 				ProposalContent: domain.ProposalContent{Title: demoProjects[j].title + " (" + d.Name + ")", Category: demoProjects[j].category,
 					Description: "A residents' proposal for " + d.Name + " district.", Cost: cost}})); err != nil {
@@ -117,6 +160,7 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 		}
 	}
 	// Co-financing: a business pledges to the first proposal of each district.
+	req.At = cal.review.Add(-48 * time.Hour)
 	for i, d := range districts {
 		for _, p := range published {
 			if p.district == d.ID {
@@ -128,13 +172,21 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 			}
 		}
 	}
-	for _, to := range []domain.Phase{domain.PhaseReview, domain.PhaseVoting} {
-		if err := must(svc.AdvancePhase(ctx, req, domain.AdvancePhase{CycleID: id, To: to})); err != nil {
+	for _, at := range []time.Time{cal.review, cal.voting} {
+		if err := advanceOnDate(ctx, svc, id, at); err != nil {
 			return err
 		}
 	}
 	// Ballots: 250 to 400 residents per district approve 1 to 5 proposals, favouring the popular ones.
-	type ballot struct{ cmd domain.CastBallot }
+	type ballot struct {
+		cmd domain.CastBallot
+		at  time.Time
+	}
+	// Each district's ballots are spread over the voting days so far (all of them for a finished vote).
+	votingEnds := cal.assessment
+	if now := time.Now(); now.Before(votingEnds) {
+		votingEnds = now
+	}
 	var ballots []ballot
 	for di, d := range districts {
 		var mine []prop
@@ -144,6 +196,7 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 			}
 		}
 		n := 250 + rng.IntN(151)
+		step := votingEnds.Sub(cal.voting) / time.Duration(n+1)
 		for v := 0; v < n; v++ {
 			k := 1 + rng.IntN(min(5, len(mine)))
 			chosen := map[domain.ProposalID]bool{}
@@ -157,7 +210,7 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 				choices = append(choices, domain.BallotChoice{ProposalID: p.id})
 			}
 			ballots = append(ballots, ballot{domain.CastBallot{CycleID: id, DistrictID: d.ID,
-				Voter: domain.VoterKey(voters.KeyFor(domain.VoterKeysV2, id, domain.PurposeBallot, demoIIN(di*1000+v))), Choices: choices}})
+				Voter: domain.VoterKey(voters.KeyFor(domain.VoterKeysV2, id, domain.PurposeBallot, demoIIN(di*1000+v))), Choices: choices}, cal.voting.Add(time.Duration(v+1) * step)})
 		}
 	}
 	// Cast them concurrently, as a city portal would: the store commits them in groups.
@@ -169,7 +222,9 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 		go func() {
 			defer wg.Done()
 			for b := range next {
-				if _, err := svc.CastBallot(ctx, req, b.cmd); err != nil {
+				r := req
+				r.At = b.at
+				if _, err := svc.CastBallot(ctx, r, b.cmd); err != nil {
 					select {
 					case errs <- err:
 					default:
@@ -191,9 +246,10 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 	if !complete {
 		return nil
 	}
-	if err := must(svc.AdvancePhase(ctx, req, domain.AdvancePhase{CycleID: id, To: domain.PhaseAssessment})); err != nil {
+	if err := advanceOnDate(ctx, svc, id, cal.assessment); err != nil {
 		return err
 	}
+	req.At = cal.assessment.Add(72 * time.Hour)
 	for i, p := range published {
 		for _, a := range []domain.AssessorID{"expert-1", "council-1"} {
 			s := int64(3 + rng.IntN(8))
@@ -209,17 +265,19 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 			}
 		}
 	}
-	if err := must(svc.AdvancePhase(ctx, req, domain.AdvancePhase{CycleID: id, To: domain.PhaseAllocation})); err != nil {
+	if err := advanceOnDate(ctx, svc, id, cal.allocation); err != nil {
 		return err
 	}
+	req.At = cal.allocation.Add(2 * time.Hour)
 	for _, d := range districts {
 		if err := must(svc.Allocate(ctx, req, id, d.ID)); err != nil {
 			return err
 		}
 	}
-	if err := must(svc.AdvancePhase(ctx, req, domain.AdvancePhase{CycleID: id, To: domain.PhaseImplementation})); err != nil {
+	if err := advanceOnDate(ctx, svc, id, cal.implementation); err != nil {
 		return err
 	}
+	req.At = cal.designDone
 	// Milestones for the two first winners of each district.
 	seen := map[domain.DistrictID]int{}
 	for _, p := range published {
@@ -235,13 +293,26 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 			return err
 		}
 		_ = w
-		if _, err := svc.ReportMilestone(ctx, req, domain.ReportMilestone{ProposalID: p.id, MilestoneID: "build", Title: "Construction",
+		r := req
+		r.At = cal.buildReported
+		if _, err := svc.ReportMilestone(ctx, r, domain.ReportMilestone{ProposalID: p.id, MilestoneID: "build", Title: "Construction",
 			Status: domain.MilestoneInProgress, Progress: 40, Spent: 15_000_000 * tenge, Due: "2026-09-30"}); err != nil {
 			return err
 		}
 		seen[p.district]++
 	}
 	return nil
+}
+
+// advanceOnDate advances the cycle as the server's calendar would have on that date.
+func advanceOnDate(ctx context.Context, svc *ledger.Service, id domain.CycleID, at time.Time) error {
+	req := demoRequest
+	req.At = at
+	_, advanced, err := svc.AdvanceDue(ctx, req, id)
+	if err == nil && !advanced {
+		err = fmt.Errorf("cycle %s: no phase was due on %s", id, at.Format(time.RFC3339))
+	}
+	return err
 }
 
 // demoIIN returns the n-th demo resident's IIN: 12 digits with a valid check digit, distinct for every n below

@@ -39,9 +39,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tieBreak := fs.String("tie-break", "", "tie-break order of the imported cycles' rule: "+strings.Join(outcome.TieBreakOrders(), ", ")+
 		";\nlist-order follows each file's PROJECTS section, which reproduces every tie of the Pabulib library (docs/CORPUS.md)")
 	keepGoing := fs.Bool("keep-going", false, "when a file is refused, say why and go on with the next (nothing of it is written)")
+	cycle := fs.String("cycle", "", "the cycle ID to import a single file as (default: derived from the file name)")
+	asJSON := fs.Bool("json", false, "print what was imported as JSON")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pbledger import --data DIR [--rule RULE] [--tie-break ORDER] [--exclusions FILE] [--no-allocate] [--keep-going] FILE.pb...")
-		fmt.Fprintln(stderr, "Imports each Pabulib file as a cycle named after the file, with one district, its proposals and ballots.")
+		fmt.Fprintln(stderr, "usage: pbledger import --data DIR [--rule RULE] [--tie-break ORDER] [--exclusions FILE] [--no-allocate] [--keep-going] [--cycle ID] [--json] FILE.pb...")
+		fmt.Fprintln(stderr, "Imports each Pabulib file as a cycle with one district, its proposals and ballots. The cycle ID is the")
+		fmt.Fprintln(stderr, "file's name, transliterated where needed (\"Kraków 2018.pb\" → Krakow_2018), or --cycle for one file.")
 		fmt.Fprintln(stderr, "A file is checked completely (allocation included) before anything of it is written.")
 		fs.PrintDefaults()
 	}
@@ -51,6 +54,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return errors.New("no files to import")
+	}
+	if *cycle != "" && fs.NArg() > 1 {
+		return fmt.Errorf("--cycle names the cycle of one file; %d files were given", fs.NArg())
 	}
 	if *rule != "" && !outcome.RuleName(*rule).Known() {
 		return fmt.Errorf("unknown rule %q (known: %v)", *rule, outcome.Rules())
@@ -120,7 +126,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				}
 			}
 			start := time.Now()
-			f, err := prepareFile(ctx, path, opts(path), !*noAllocate)
+			f, err := prepareFile(ctx, path, domain.CycleID(*cycle), opts(path), !*noAllocate)
 			select {
 			case next <- ready{path, f, err, time.Since(start)}:
 			case <-ctx.Done():
@@ -129,6 +135,17 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}()
 	refused := 0
+	type importedJSON struct {
+		File      string              `json:"file"`
+		Cycle     domain.CycleID      `json:"cycle"`
+		District  domain.DistrictID   `json:"district"`
+		Proposals int                 `json:"proposals"`
+		Ballots   int                 `json:"ballots"`
+		Position  eventstore.Position `json:"position"`
+		Seconds   float64             `json:"seconds"`
+		Notes     []string            `json:"notes,omitempty"`
+	}
+	var done []importedJSON
 	for r := range next {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -151,12 +168,23 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			prog.file(r.path, 0)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: cycle %s, %d proposals, %d ballots, up to position %d (%s)\n", r.path, res.cycle,
-			res.proposals, res.ballots, res.position, (r.took + time.Since(start)).Round(time.Millisecond))
-		for _, n := range res.notes {
-			fmt.Fprintf(stdout, "  note: %s\n", n)
+		took := r.took + time.Since(start)
+		if *asJSON {
+			done = append(done, importedJSON{File: r.path, Cycle: res.cycle, District: res.district, Proposals: res.proposals,
+				Ballots: res.ballots, Position: res.position, Seconds: took.Seconds(), Notes: res.notes})
+		} else {
+			fmt.Fprintf(stdout, "%s: cycle %s, district %s, %s proposals, %s ballots, up to position %d (%s)\n", r.path, res.cycle, res.district,
+				groupDigits(int64(res.proposals)), groupDigits(int64(res.ballots)), res.position, took.Round(time.Millisecond))
+			for _, n := range res.notes {
+				fmt.Fprintf(stdout, "  note: %s\n", n)
+			}
 		}
 		prog.file(r.path, res.ballots)
+	}
+	if *asJSON {
+		if err := writeJSONTo(stdout, done); err != nil {
+			return err
+		}
 	}
 	if refused > 0 {
 		return fmt.Errorf("%d of %d files refused (nothing of them was written)", refused, fs.NArg())
@@ -167,6 +195,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // imported is what importFile reports.
 type imported struct {
 	cycle     domain.CycleID
+	district  domain.DistrictID
 	proposals int
 	ballots   int
 	position  eventstore.Position
@@ -180,14 +209,14 @@ type preparedFile struct {
 	mem  *memstore.Store
 }
 
-// prepareFile parses a file and runs all of its commands (allocation too, if allocate) through the ledger
+// prepareFile parses a file (as cycle id; "" derives it from the file's name) and runs all of its commands (allocation too, if allocate) through the ledger
 // against an in-memory store. An error means the file is refused; nothing has been written anywhere.
-func prepareFile(ctx context.Context, path string, opts pabulib.ImportOptions, allocate bool) (*preparedFile, error) {
+func prepareFile(ctx context.Context, path string, id domain.CycleID, opts pabulib.ImportOptions, allocate bool) (*preparedFile, error) {
 	inst, err := readPabulib(path)
 	if err != nil {
 		return nil, err
 	}
-	imp, err := instanceForImportWith(path, inst, "", opts)
+	imp, err := instanceForImportWith(path, inst, id, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -197,9 +226,11 @@ func prepareFile(ctx context.Context, path string, opts pabulib.ImportOptions, a
 // prepareParsed is prepareFile for a file already parsed.
 func prepareParsed(ctx context.Context, path string, imp *pabulib.Import, allocate bool) (*preparedFile, error) {
 	f := &preparedFile{path: path, mem: memstore.New(),
-		res: imported{cycle: imp.Cycle.CycleID, proposals: len(imp.Proposals), ballots: len(imp.Ballots), notes: imp.Notes}}
+		res: imported{cycle: imp.Cycle.CycleID, district: imp.Cycle.Districts[0].ID, proposals: len(imp.Proposals), ballots: len(imp.Ballots), notes: imp.Notes}}
 	svc := ledger.New(f.mem, nil, ledger.Metrics{})
-	req := ledger.Request{Principal: "import", Role: "system", RequestID: "import:" + filepath.Base(path)}
+	// One time for the whole file: its events take effect when it is imported, and one metadata encoding
+	// serves every command (ledger.Service caches the last one).
+	req := ledger.Request{Principal: "import", Role: "system", RequestID: "import:" + filepath.Base(path), At: time.Now()}
 	// A file whose official outcome no declared rule determines is imported without allocation.
 	if _, err := ImportCycle(ctx, svc, req, imp, allocate && !imp.Undetermined); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

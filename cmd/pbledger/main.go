@@ -4,11 +4,17 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	// The time zone database, built in: cycles keep their calendars in IANA zones (Asia/Almaty), and a
+	// server must not depend on the host's tzdata package being installed or current.
+	_ "time/tzdata"
 )
 
 // command is one subcommand of pbledger.
@@ -31,6 +37,7 @@ func commands() []command {
 		{"verify", "verify a log: its tree, signed checkpoints and every allocation (--data DIR or --url URL)", runVerify},
 		{"mirror", "copy a server's public log into a local store, verified against its signed checkpoints", runMirror},
 		{"load", "load-test a running server with a Pabulib file's ballots", runLoad},
+		{"version", "print the build's version", runVersion},
 		{"migrate", "copy a log between stores (file store, KurrentDB), resumably, and verify the copy", runMigrate},
 		{"erase", "erase a proposal author's personal data (destroy their key; audited)", runErase},
 	}
@@ -53,7 +60,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			if err := c.run(ctx, args[1:], stdout, stderr); err != nil {
+			if err := c.run(ctx, args[1:], stdout, stderr); errors.Is(err, flag.ErrHelp) {
+				return 0 // --help: the usage was printed
+			} else if err != nil {
 				fmt.Fprintf(stderr, "pbledger %s: %v\n", c.name, err)
 				return 1
 			}

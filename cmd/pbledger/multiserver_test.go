@@ -259,7 +259,7 @@ func TestSeveralServersOneStore(t *testing.T) {
 			pw.Add(1)
 			go func(i int) {
 				defer pw.Done()
-				phase[i], _ = post(t, servers[i+1].URL+"/v1/cycles/almaty-2026/phase", admin, `{"to":"assessment"}`, "If-Match", strconv.Quote(strconv.FormatUint(cycleRev, 10)))
+				phase[i], _ = post(t, servers[i+1].URL+"/v1/cycles/almaty-2026/phase", admin, `{"to":"assessment","reason":"Closing the vote early (test)"}`, "If-Match", strconv.Quote(strconv.FormatUint(cycleRev, 10)))
 			}(i)
 		}
 		pw.Wait()
@@ -268,7 +268,7 @@ func TestSeveralServersOneStore(t *testing.T) {
 		if !(phase[0] == 200 && (phase[1] == 412 || phase[1] == 409) || phase[1] == 200 && (phase[0] == 412 || phase[0] == 409)) {
 			t.Fatalf("two phase changes with the same If-Match: got %v, want one 200 and one 412", phase)
 		}
-		if status, _ := post(t, servers[0].URL+"/v1/cycles/almaty-2026/phase", admin, `{"to":"allocation"}`, "If-Match", strconv.Quote(strconv.FormatUint(cycleRev, 10))); status != 412 {
+		if status, _ := post(t, servers[0].URL+"/v1/cycles/almaty-2026/phase", admin, `{"to":"allocation","reason":"Counting early (test)"}`, "If-Match", strconv.Quote(strconv.FormatUint(cycleRev, 10))); status != 412 {
 			t.Fatalf("a stale If-Match: got %d, want 412", status)
 		}
 		// The log decides: a ballot counts if it is before the event that closed voting.

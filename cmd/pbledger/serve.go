@@ -16,7 +16,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -56,6 +55,7 @@ type server struct {
 	demo                                  bool
 	cpuProfile                            string
 	drain                                 time.Duration
+	calendarEvery                         time.Duration
 	logKey, logOrigin                     string
 	signEvery                             time.Duration
 	transparency                          bool
@@ -83,6 +83,7 @@ func (m *server) ParseFlags(args []string, stderr io.Writer) error {
 	fs.BoolVar(&m.demo, "demo", false, "on an empty data directory, load the Almaty demo cycles and write demo tokens")
 	fs.DurationVar(&m.tokensPoll, "tokens-poll", 250*time.Millisecond, "how often to check the tokens file for changes (0: only on SIGHUP)")
 	fs.DurationVar(&m.drain, "drain", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	fs.DurationVar(&m.calendarEvery, "calendar-every", time.Second, "how often to advance phases whose scheduled date has come (0: never; an admin advances them)")
 	fs.StringVar(&m.logKey, "log-key", "", "file holding the checkpoint signing key (default DATA/"+logKeyFile+", created if missing)")
 	fs.StringVar(&m.logOrigin, "log-origin", defaultOrigin, "the transparency log's name, in its checkpoints and key (used when the key is made)")
 	fs.DurationVar(&m.signEvery, "sign-every", 2*time.Second, "sign a checkpoint at most this often while the log grows (and always right after an allocation)")
@@ -213,12 +214,13 @@ func (m *server) Run(ctx context.Context) (err error) {
 		}
 		defer tl.stop()
 		tlog, tlogErrs = tl.log, tl.errs
+		reg.MustRegister(newTranslogCollector(tl.log.Tree, tl.log.Notary))
 	} else {
 		m.log.Warn("the transparency log is off: no checkpoints are signed and ballots get no receipts")
 	}
 
 	model := projections.NewModel()
-	reg.MustRegister(projections.NewCollector(model, m.store))
+	reg.MustRegister(projections.NewCollector(model, m.store), projections.NewCalendarCollector(model), newDiskCollector(m.dataDir))
 	runner := &projections.Runner{Store: m.store, Model: model, CheckpointPath: filepath.Join(m.dataDir, checkpointFile), Logger: m.log}
 	runCtx, stopRunner := context.WithCancel(context.Background())
 	// The read model keeps no ballots of allocated districts; it reads them through the district's index.
@@ -252,6 +254,9 @@ func (m *server) Run(ctx context.Context) (err error) {
 		h, _ := m.store.Head(ctx)
 		m.log.Info("demo loaded", "position", h, "tokens", filepath.Join(m.dataDir, demoTokensFile))
 	}
+
+	stopScheduler := startScheduler(ctx, svc, model, m.calendarEvery, m.log)
+	defer stopScheduler()
 
 	handler := pbhttp.NewServer(pbhttp.Config{
 		Store: m.store, Ledger: svc, Model: model, Tokens: tokens, Voters: voters, Personal: vault,
@@ -366,22 +371,6 @@ func writeDemoTokens(dataDir, tokensPath string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dataDir, demoTokensFile), []byte("# Demo bearer tokens (Authorization: Bearer <token>). Not for production.\n"+strings.Join(plain, "\n")+"\n"), 0o600)
-}
-
-// buildVersion is the main module's version as the Go toolchain recorded it ("(devel)" for a local build),
-// with the VCS revision when the build recorded one.
-func buildVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += "+" + s.Value[:12]
-		}
-	}
-	return v
 }
 
 // openServeStore opens the store serve runs on: the file store in the data directory, or, given a KurrentDB

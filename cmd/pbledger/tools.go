@@ -82,16 +82,23 @@ func instanceForImport(path string, inst *pabulib.Instance, id domain.CycleID, r
 // the file's base name (pabulib.CycleIDFor).
 func instanceForImportWith(path string, inst *pabulib.Instance, id domain.CycleID, opts pabulib.ImportOptions) (*pabulib.Import, error) {
 	if id == "" {
-		id = pabulib.CycleIDFor(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
+		id = cycleIDFromFile(path)
 	}
 	if err := id.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: the file name does not make a cycle ID: %w", path, err)
+		return nil, fmt.Errorf("%s: the file name does not make a cycle ID (%w); choose one with --cycle", path, err)
 	}
 	imp, err := pabulib.ToImportWith(inst, id, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return imp, nil
+}
+
+// cycleIDFromFile derives a cycle ID from a file's name (pabulib.CycleIDFor): the base name without its
+// extension when that is an ID already (poland_wieliczka_2023.pb → poland_wieliczka_2023), else its
+// transliteration (Kraków 2018.pb → Krakow_2018).
+func cycleIDFromFile(path string) domain.CycleID {
+	return pabulib.CycleIDFor(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
 }
 
 // ImportCycle runs an import's commands through the ledger: open, submit and publish every proposal, vote,
@@ -156,21 +163,25 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data", "./data", "data directory")
-	until := fs.String("until", "", "a log position, or a time (RFC 3339, e.g. 2026-06-30T18:00:00Z): replay the events up to it")
+	until := fs.String("until", "", "a log position (e.g. 1200), a date (2025-09-01: the state at the end of that day), a local time (2025-09-01T18:00) or an RFC 3339 time (2025-09-01T18:00:00+05:00)")
+	tz := fs.String("tz", "UTC", "the IANA time zone for a date or local time in --until, e.g. Asia/Almaty")
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: pbledger replay --data DIR --until POSITION|DATE|TIME [--tz ZONE] [--json]")
+		fmt.Fprintln(stderr, "Prints every cycle's rankings and balances as they stood at a log position, or on a date: by a time,")
+		fmt.Fprintln(stderr, "it counts the events that had taken effect then (their effective_at), even if recorded later.")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *until == "" {
-		return errors.New("--until POSITION|TIME is required")
+		fs.Usage()
+		return errors.New("--until POSITION|DATE|TIME is required")
 	}
-	pos, at := eventstore.Position(^uint64(0)), time.Time{}
-	if n, err := strconv.ParseUint(*until, 10, 64); err == nil {
-		pos = eventstore.Position(n)
-	} else if t, err := time.Parse(time.RFC3339Nano, *until); err == nil {
-		at = t
-	} else {
-		return fmt.Errorf("--until %q is neither a position nor an RFC 3339 time", *until)
+	pos, at, err := parseUntil(*until, *tz)
+	if err != nil {
+		return err
 	}
 	store, err := openExistingLog(ctx, *dataDir, stderr)
 	if err != nil {
@@ -181,11 +192,35 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := projections.CatchUp(ctx, store, m, pos, at); err != nil {
 		return err
 	}
-	return printState(stdout, m, *asJSON)
+	return printState(stdout, m, at, *asJSON)
+}
+
+// parseUntil reads replay's --until: a position, or a time. A date alone is the end of that day in zone.
+func parseUntil(until, zone string) (eventstore.Position, time.Time, error) {
+	if n, err := strconv.ParseUint(until, 10, 64); err == nil {
+		return eventstore.Position(n), time.Time{}, nil
+	}
+	all := eventstore.Position(^uint64(0))
+	if t, err := time.Parse(time.RFC3339Nano, until); err == nil {
+		return all, t, nil
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("--tz %q is not a known IANA time zone (e.g. Asia/Almaty, UTC)", zone)
+	}
+	if d, err := time.ParseInLocation(time.DateOnly, until, loc); err == nil {
+		return all, d.AddDate(0, 0, 1).Add(-time.Nanosecond), nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, until, loc); err == nil {
+			return all, t, nil
+		}
+	}
+	return 0, time.Time{}, fmt.Errorf("--until %q is not a position (1200), a date (2025-09-01), a local time (2025-09-01T18:00) or an RFC 3339 time", until)
 }
 
 // printState prints every cycle's rankings and balances as the model has them.
-func printState(w io.Writer, m *projections.Model, asJSON bool) error {
+func printState(w io.Writer, m *projections.Model, asOf time.Time, asJSON bool) error {
 	cycles, at := m.Cycles()
 	type district struct {
 		Ranking projections.Ranking `json:"ranking"`
@@ -198,11 +233,16 @@ func printState(w io.Writer, m *projections.Model, asJSON bool) error {
 		Totals    projections.Balance `json:"totals"`
 	}
 	var out struct {
+		// AsOf is the --until time, when it was one: the events in effect then are counted.
+		AsOf     *time.Time          `json:"as_of,omitempty"`
 		Position eventstore.Position `json:"position"`
 		Recorded time.Time           `json:"recorded"`
 		Cycles   []cycle             `json:"cycles"`
 	}
 	out.Position, out.Recorded = at.Position, at.Recorded
+	if !asOf.IsZero() {
+		out.AsOf = &asOf
+	}
 	for _, c := range cycles {
 		d, err := m.Cycle(c.ID)
 		if err != nil {
@@ -221,11 +261,22 @@ func printState(w io.Writer, m *projections.Model, asJSON bool) error {
 	if asJSON {
 		return writeJSONTo(w, out)
 	}
-	fmt.Fprintf(w, "As of log position %d (recorded %s)\n", out.Position, out.Recorded.Format(time.RFC3339))
+	if out.AsOf != nil {
+		fmt.Fprintf(w, "As of %s: the events in effect by then (the last of them at log position %d)\n", asOf.Format(time.RFC3339), out.Position)
+	} else {
+		fmt.Fprintf(w, "As of log position %d (recorded %s)\n", out.Position, out.Recorded.Format(time.RFC3339))
+	}
 	for _, c := range out.Cycles {
 		d, _ := m.Cycle(c.ID)
 		money := func(v domain.Money) string { return pbhttp.FormatMoney(v, d.CurrencyExponent, d.Currency) }
 		fmt.Fprintf(w, "\n== %s (%s), phase %s\n", c.ID, d.Name, c.Phase)
+		if cal := d.Calendar; cal != nil {
+			var dates []string
+			for _, pd := range cal.Schedule {
+				dates = append(dates, fmt.Sprintf("%s %s", pd.Phase, pd.Starts.Format("2006-01-02 15:04")))
+			}
+			fmt.Fprintf(w, "   calendar (%s): %s\n", cal.TimeZone, strings.Join(dates, ", "))
+		}
 		for _, dist := range c.Districts {
 			rk, b := dist.Ranking, dist.Balance
 			kind := "recorded outcome"
@@ -261,6 +312,7 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("rebuild", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data", "./data", "data directory")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -288,7 +340,14 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	start := time.Now()
 	m := projections.NewModel()
-	if err := projections.CatchUp(ctx, store, m, eventstore.Position(^uint64(0)), time.Time{}); err != nil {
+	head, _ := store.Head(ctx)
+	prog := startProgress(stderr, "rebuild", "events", int64(head), func() int64 {
+		p, _ := m.Position()
+		return int64(p)
+	})
+	err = projections.CatchUp(ctx, store, m, eventstore.Position(^uint64(0)), time.Time{})
+	prog.Stop()
+	if err != nil {
 		return err
 	}
 	took := time.Since(start)
@@ -302,7 +361,11 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if took > 0 {
 		rate = float64(n) / took.Seconds()
 	}
-	fmt.Fprintf(stdout, "rebuilt the read model from %d events (up to position %d) in %s (%.0f events/s); checkpoint %s\n", n, pos, took.Round(time.Millisecond), rate, path)
+	if *asJSON {
+		return writeJSONTo(stdout, map[string]any{"events": n, "position": pos, "seconds": took.Seconds(), "events_per_second": rate, "checkpoint": path})
+	}
+	fmt.Fprintf(stdout, "rebuilt the read model from %s events (up to position %d) in %s (%s events/s); checkpoint %s\n",
+		groupDigits(int64(n)), pos, took.Round(time.Millisecond), groupDigits(int64(rate)), path)
 	return nil
 }
 

@@ -158,7 +158,7 @@ func TestReplayAndRebuild(t *testing.T) {
 	if err != nil || !strings.Contains(out, "As of log position 2") || !strings.Contains(out, "provisional ranking") {
 		t.Fatalf("replay until 2: %v\n%s", err, out)
 	}
-	if out, err := runCmd(t, "replay", "--data", data, "--until", "yesterday"); err == nil || !strings.Contains(out, "neither a position nor") {
+	if out, err := runCmd(t, "replay", "--data", data, "--until", "yesterday"); err == nil || !strings.Contains(out, "is not a position") {
 		t.Fatalf("bad --until: %v %s", err, out)
 	}
 	out, err = runCmd(t, "rebuild", "--data", data)

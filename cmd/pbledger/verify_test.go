@@ -460,8 +460,8 @@ func TestAllocationNamesItsCheckpointAndReceiptsShowIt(t *testing.T) {
 	ts := startTestServer(t, true, "--sign-every", "1h") // only allocations make checkpoints at once
 	ballot := castBallot(t, ts, demoIIN(7_100_004))
 	leaf := int64(ballot["receipt"].(map[string]any)["leaf"].(float64))
-	postAdmin(t, ts, "/v1/cycles/almaty-2026/phase", `{"to":"assessment"}`)
-	postAdmin(t, ts, "/v1/cycles/almaty-2026/phase", `{"to":"allocation"}`)
+	postAdmin(t, ts, "/v1/cycles/almaty-2026/phase", `{"to":"assessment","reason":"Closing the vote early (test)"}`)
+	postAdmin(t, ts, "/v1/cycles/almaty-2026/phase", `{"to":"allocation","reason":"Counting early (test)"}`)
 	ans := postAdmin(t, ts, "/v1/cycles/almaty-2026/districts/almaly/allocation", "")
 	cpAns, _ := ans["checkpoint"].(map[string]any)
 	if cpAns == nil {
