@@ -1,6 +1,7 @@
 package outcome
 
 import (
+	"math"
 	"math/big"
 	"math/bits"
 	"slices"
@@ -81,10 +82,93 @@ type fastState struct {
 	dense    []fastDense
 	eval     []int32
 	tied     []int32
+
+	// allRich is true while every decision of this run has had every supporter rich (see fastPrefix), and
+	// richEval tells whether the last fastEvaluate did.
+	allRich, richEval bool
+	pre               fastPrefix
 }
 
-// fastGroup is a group of identical ballots: the bounds of each voter's budget, and the number of voters.
-type fastGroup struct{ lo, hi, m uint64 }
+// fastPrefix is the start of an earlier run that a later run, with a larger per-voter budget, can take over
+// instead of recomputing it.
+//
+// While every supporter of every project evaluated is rich — holds at least the upper bound of the share,
+// so pays exactly q — nothing the run computes depends on the per-voter budget x: each share is cost/r for r
+// all supporters, every comparison is between such shares, and each budget is x minus the shares paid so far.
+// Raising x only raises every budget by the same amount, so everyone stays rich and the run takes exactly the
+// same steps with the same shares. A later run with a larger x (and the same fixed point) can therefore start
+// after those rounds: its budgets are its own x minus the recorded shares, and the projects' bounds and heap
+// are the recorded ones. The first decision with a poor supporter (or a group with nothing left) ends the
+// prefix; everything after it is computed afresh, certified as before.
+type fastPrefix struct {
+	valid    bool
+	f        int    // fixed-point fraction bits of the run that recorded it
+	lo0      uint64 // that run's per-voter budget (lower bound), in units of 2^-f
+	winners  []int32
+	cost     int64
+	qlo, qhi []uint64 // candidate → as in fastState, at the end of the prefix
+	lbq      []uint64
+	status   []uint8
+	heap     []int32
+}
+
+// save records the state at the end of the current round as the prefix.
+func (p *fastPrefix) save(s *fastState, f int, lo0 uint64, out *esOutcome) {
+	p.valid, p.f, p.lo0 = true, f, lo0
+	p.winners = append(p.winners[:0], out.winners...)
+	p.cost = out.cost
+	p.qlo = append(p.qlo[:0], s.qlo...)
+	p.qhi = append(p.qhi[:0], s.qhi...)
+	p.lbq = append(p.lbq[:0], s.lbq...)
+	p.status = append(p.status[:0], s.status...)
+	p.heap = append(p.heap[:0], s.heap...)
+}
+
+// resume replays the prefix into s for a run at lo0, hi0 whose groups are freshly set; false when the prefix
+// does not apply, and then the groups are as they were.
+func (e *esEngine) resume(f int, lo0, hi0 uint64, out *esOutcome) bool {
+	s := &e.fast
+	p := &s.pre
+	if !p.valid || p.f != f || lo0 < p.lo0 {
+		return false
+	}
+	for _, c := range p.winners {
+		if e.cost[c] == 0 {
+			continue
+		}
+		qlo, qhi := p.qlo[c], p.qhi[c]
+		wide := uint32(qhi - qlo) // fitted when the prefix was recorded, with the same bounds
+		for _, g := range e.supp[c] {
+			gr := &s.grp[g]
+			if gr.d > math.MaxUint32-wide { // only if this run rounds its budget up and the recording one did not
+				for g := range s.grp {
+					s.grp[g].lo, s.grp[g].d = lo0, uint32(hi0-lo0)
+				}
+				return false
+			}
+			gr.lo -= qhi // the recording run had gr.lo > qhi with a smaller lo0
+			gr.d += wide
+		}
+	}
+	copy(s.qlo, p.qlo)
+	copy(s.qhi, p.qhi)
+	copy(s.lbq, p.lbq)
+	copy(s.status, p.status)
+	s.heap = append(s.heap[:0], p.heap...)
+	out.winners = append(out.winners, p.winners...)
+	out.cost = p.cost
+	return true
+}
+
+// fastGroup is a group of identical ballots: the bounds lo and lo+d of each voter's budget, and the number of
+// voters m. It is 16 bytes so that the groups of a large district stay in the processor's cache: d (the
+// rounding accumulated so far) is tiny, and a run whose d would not fit in 32 bits is left to the exact engine.
+type fastGroup struct {
+	lo   uint64
+	d, m uint32
+}
+
+func (g *fastGroup) hi() uint64 { return g.lo + uint64(g.d) }
 
 // maxFastBits bounds budgets to 2^maxFastBits units, leaving room for sums over 2^31 ballots in 128 bits.
 const maxFastBits = 61
@@ -108,6 +192,9 @@ func (e *esEngine) runFast(b *big.Rat) (out esOutcome, ok bool) {
 		hi0++
 	}
 
+	if e.nBallots > math.MaxUint32 {
+		return esOutcome{}, false // a group's size may not fit fastGroup.m
+	}
 	s := &e.fast
 	nc, ng := len(e.proj), len(e.gm)
 	if len(s.grp) != ng {
@@ -122,7 +209,7 @@ func (e *esEngine) runFast(b *big.Rat) (out esOutcome, ok bool) {
 		s.suppBuf = make([]int32, n)
 	}
 	for g := range ng {
-		s.grp[g] = fastGroup{lo: lo0, hi: hi0, m: uint64(e.gm[g])}
+		s.grp[g] = fastGroup{lo: lo0, d: uint32(hi0 - lo0), m: uint32(e.gm[g])}
 	}
 	buf := s.suppBuf
 	for c, l := range e.supp {
@@ -151,6 +238,8 @@ func (e *esEngine) runFast(b *big.Rat) (out esOutcome, ok bool) {
 	for i := len(s.heap)/2 - 1; i >= 0; i-- {
 		e.fastDown(i)
 	}
+	e.resume(F, lo0, hi0, &out)
+	s.allRich = true
 
 	for {
 		best := int32(-1)
@@ -161,7 +250,9 @@ func (e *esEngine) runFast(b *big.Rat) (out esOutcome, ok bool) {
 				break // ρ(best) < lower bound of every project left in the heap
 			}
 			e.fastPop()
-			switch e.fastEvaluate(top) {
+			res := e.fastEvaluate(top)
+			s.allRich = s.allRich && res == evalOK && s.richEval
+			switch res {
 			case evalUnaffordable:
 				s.status[top] = esUnaffordable
 				continue
@@ -201,6 +292,9 @@ func (e *esEngine) runFast(b *big.Rat) (out esOutcome, ok bool) {
 		}
 		out.winners = append(out.winners, best)
 		out.cost = addCost(out.cost, e.cost[best])
+		if s.allRich && (!s.pre.valid || s.pre.f != F || len(out.winners) > len(s.pre.winners) || lo0 < s.pre.lo0) {
+			s.pre.save(s, F, lo0, &out)
+		}
 	}
 }
 
@@ -218,14 +312,18 @@ const (
 // the iteration on the lower bounds too.
 func (e *esEngine) fastEvaluate(c int32) int {
 	s := &e.fast
+	s.richEval = false
 	if e.cost[c] == 0 {
 		s.qlo[c], s.qhi[c], s.lbq[c] = 0, 0, 0
+		s.richEval = true
 		return evalOK
 	}
 	xh, xl, r, ok := e.fastShare(true, c)
 	if !ok {
 		return evalUnaffordable // even the upper bounds cannot pay for it
 	}
+	// Every supporter rich: all of them counted in r, and (checked below) every lower bound at least qhi.
+	s.richEval = r == uint64(e.votes[c])
 	qlo, _, _ := xh.divmod(r)
 	qhi, rem, fits := xl.divmod(r)
 	if fits && rem != 0 {
@@ -233,6 +331,7 @@ func (e *esEngine) fastEvaluate(c int32) int {
 	}
 	for _, d := range s.dense {
 		if !fits || d.w < qhi {
+			s.richEval = false
 			xl, _, rl, ok := e.fastShare(false, c)
 			if !ok {
 				return evalUnsure
@@ -267,22 +366,23 @@ func (e *esEngine) fastShare(upper bool, c int32) (x, xw u128, r uint64, ok bool
 	t0 := s.lbq[c]
 	x, xw = s.big[c], s.big[c]
 	for _, g := range s.supp[c] {
-		gr := &grp[g]
-		if gr.hi == 0 {
+		gr := grp[g]
+		v, w := gr.lo, gr.hi()
+		if w == 0 {
 			continue
 		}
 		live = append(live, g)
-		v, w := gr.lo, gr.hi
+		m := uint64(gr.m)
 		if upper {
 			v, w = w, v
 		}
 		if v < t0 {
-			x = x.sub(mul64(v, gr.m))
-			xw = xw.sub(mul64(w, gr.m))
+			x = x.sub(mul64(v, m))
+			xw = xw.sub(mul64(w, m))
 			continue
 		}
-		dense = append(dense, fastDense{v, w, gr.m})
-		r += gr.m
+		dense = append(dense, fastDense{v, w, m})
+		r += m
 	}
 	s.supp[c] = live
 	for {
@@ -324,23 +424,33 @@ func (e *esEngine) fastFund(c int32) bool {
 		return true
 	}
 	qlo, qhi := s.qlo[c], s.qhi[c]
+	if qhi-qlo > math.MaxUint32/2 {
+		return false
+	}
+	wide := uint32(qhi - qlo)
 	for _, g := range s.supp[c] {
 		gr := &s.grp[g]
-		switch {
-		case gr.hi == 0:
-		case gr.hi < qlo: // certainly poor: pays everything
+		switch hi := gr.hi(); {
+		case hi == 0:
+		case hi < qlo: // certainly poor: pays everything
 		case gr.lo >= qhi: // certainly rich: pays q
+			if gr.d > math.MaxUint32-wide {
+				return false // the bounds drifted too far apart for fastGroup.d
+			}
+			if gr.lo == qhi {
+				s.allRich = false // it may have nothing left: the prefix ends here
+			}
 		default:
 			return false
 		}
 	}
 	for _, g := range s.supp[c] {
 		gr := &s.grp[g]
-		if gr.hi == 0 || gr.hi < qlo {
-			gr.lo, gr.hi = 0, 0
+		if hi := gr.hi(); hi == 0 || hi < qlo {
+			gr.lo, gr.d = 0, 0
 		} else {
 			gr.lo -= qhi
-			gr.hi -= qlo
+			gr.d += wide
 		}
 	}
 	return true

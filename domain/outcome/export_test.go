@@ -29,3 +29,39 @@ func SetAdd1Patience(n int) (restore func()) {
 	add1Patience = n
 	return func() { add1Patience = old }
 }
+
+// SetAdd1Parallel switches the add1 completion's second fast pass on or off, and returns a function that
+// restores it. Tests that call it must not run in parallel.
+func SetAdd1Parallel(on bool) (restore func()) {
+	old := add1Parallel
+	add1Parallel = on
+	return func() { add1Parallel = old }
+}
+
+// FastSequenceAgrees runs the fast pass on one engine at each per-voter budget in turn — so that later runs
+// may take over the prefix an earlier one recorded — and checks each certified run against the exact engine
+// on a fresh engine. It returns how many runs were certified and how many of those resumed a prefix.
+func FastSequenceAgrees(in Input, budgets []*big.Rat) (certified, resumed int, agree bool, err error) {
+	p, err := prepare(in)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	e := p.newEngine()
+	for _, b := range budgets {
+		pre := e.fast.pre
+		usable := pre.valid && len(pre.winners) > 0
+		fast, ok := e.runFast(b)
+		if !ok {
+			continue
+		}
+		certified++
+		if usable && len(fast.winners) >= len(pre.winners) && slices.Equal(fast.winners[:len(pre.winners)], pre.winners) {
+			resumed++
+		}
+		exact := p.newEngine().run(b)
+		if !slices.Equal(fast.winners, exact.winners) || fast.cost != exact.cost {
+			return certified, resumed, false, nil
+		}
+	}
+	return certified, resumed, true, nil
+}

@@ -409,3 +409,70 @@ func TestEqualSharesAdd1JumpsMatchStepByStep(t *testing.T) {
 		checkPayments(t, in, res)
 	}
 }
+
+// TestEqualSharesAdd1ParallelMatchesSequential checks that running the next step's fast pass on a second
+// processor changes nothing: synthetic districts, with and without the jumps, give the same Result either way.
+// It switches package settings, so it does not run in parallel.
+func TestEqualSharesAdd1ParallelMatchesSequential(t *testing.T) {
+	for _, patience := range []int{2, 256} {
+		restore := outcome.SetAdd1Patience(patience)
+		for _, size := range [][2]int{{300, 12}, {3000, 40}} {
+			in := syntheticDistrict(size[0], size[1])
+			in.Rule = outcome.Rule{Name: outcome.EqualSharesAdd1}
+			in.Budget = in.Budget * 3 / 2
+			off := outcome.SetAdd1Parallel(false)
+			seq := mustCompute(t, in)
+			off()
+			on := outcome.SetAdd1Parallel(true)
+			par := mustCompute(t, in)
+			on()
+			if a, b := mustJSON(t, seq), mustJSON(t, par); a != b {
+				t.Fatalf("patience %d, %v: sequential and parallel differ\n%s\n%s", patience, size, a, b)
+			}
+		}
+		restore()
+	}
+}
+
+// TestFastPassPrefixResumes checks the prefix a fast run hands to the next (fastPrefix): on one engine, runs at
+// rising per-voter budgets — and some falling ones, where the prefix must not be used — each fund exactly what
+// the exact engine funds. Costs are small beside the budgets so that the runs have long prefixes of rounds in
+// which every supporter is rich.
+func TestFastPassPrefixResumes(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 8))
+	var certified, resumed int
+	for i := range 60 {
+		in := outcome.Input{VoteType: outcome.Approval, Rule: outcome.Rule{Name: outcome.EqualShares}, LotSeed: "s"}
+		np := 3 + rng.IntN(20)
+		for j := range np {
+			in.Projects = append(in.Projects, outcome.Project{ID: fmt.Sprintf("p%d", j), Cost: int64(1 + rng.IntN(20_000))})
+		}
+		nb := 20 + rng.IntN(400)
+		for k := range nb {
+			b := outcome.Ballot{Voter: fmt.Sprint(k)}
+			for _, j := range rng.Perm(np)[:1+rng.IntN(np)] {
+				b.Choices = append(b.Choices, outcome.Choice{Project: fmt.Sprintf("p%d", j)})
+			}
+			in.Ballots = append(in.Ballots, b)
+		}
+		in.Budget = 1
+		start := int64(1 + rng.IntN(200))
+		var budgets []*big.Rat
+		for k := range 30 {
+			budgets = append(budgets, big.NewRat(start+int64(k)*int64(1+rng.IntN(7)), int64(1+rng.IntN(3))))
+		}
+		c, r, agree, err := outcome.FastSequenceAgrees(in, budgets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !agree {
+			t.Fatalf("instance %d: a fast run disagrees with the exact engine\n%s", i, mustJSON(t, in))
+		}
+		certified, resumed = certified+c, resumed+r
+	}
+	if resumed < certified/4 {
+		t.Errorf("only %d of %d certified runs resumed a prefix: the test does not exercise it", resumed, certified)
+	}
+	t.Logf("%d certified runs, %d resumed a prefix", certified, resumed)
+}
