@@ -32,6 +32,8 @@ type Cycle struct {
 type CycleState struct {
 	ID                     CycleID          `json:"id"`
 	Name                   string           `json:"name"`
+	Names                  Translations     `json:"names,omitempty"`
+	PortalURL              string           `json:"portal_url,omitempty"`
 	Currency               string           `json:"currency"`
 	CurrencyExponent       int              `json:"currency_exponent"`
 	Districts              []District       `json:"districts"`
@@ -56,8 +58,10 @@ type CycleState struct {
 
 // OpenCycle opens a budget round. Everything in it is fixed for the cycle's life.
 type OpenCycle struct {
-	CycleID                CycleID          `json:"cycle_id"`
-	Name                   string           `json:"name"`
+	CycleID CycleID `json:"cycle_id"`
+	Name    string  `json:"name"`
+	// Names is the name in other languages (optional), e.g. {"kk": "…", "ru": "…"}; Name is the fallback.
+	Names                  Translations     `json:"names,omitempty"`
 	Currency               string           `json:"currency"`
 	CurrencyExponent       int              `json:"currency_exponent"`
 	Districts              []District       `json:"districts"`
@@ -66,6 +70,8 @@ type OpenCycle struct {
 	OutcomeRule            outcome.Rule     `json:"outcome_rule"`
 	Assessment             AssessmentPolicy `json:"assessment"`
 	AllowBallotReplacement bool             `json:"allow_ballot_replacement"`
+	// PortalURL is where residents vote (optional): an absolute http(s) URL the public page links to.
+	PortalURL string `json:"portal_url,omitempty"`
 	// TimeZone is the IANA time zone of the cycle's calendar, e.g. "Asia/Almaty"; required with a Schedule.
 	TimeZone string `json:"time_zone,omitempty"`
 	// Schedule is when phases begin (any phase of the plan but the first, in the plan's order). When a date
@@ -84,6 +90,12 @@ func (cmd OpenCycle) Validate() error {
 		return err
 	}
 	if err := checkText("cycle name", cmd.Name, true, false, MaxNameLen); err != nil {
+		return err
+	}
+	if err := cmd.Names.validate("cycle name", MaxNameLen); err != nil {
+		return err
+	}
+	if err := validatePortalURL(cmd.PortalURL); err != nil {
 		return err
 	}
 	if len(cmd.Currency) != 3 || !isUpper(cmd.Currency) {
@@ -106,6 +118,9 @@ func (cmd OpenCycle) Validate() error {
 		}
 		seen[d.ID] = true
 		if err := checkText("district name", d.Name, true, false, MaxNameLen); err != nil {
+			return err
+		}
+		if err := d.Names.validate("district name", MaxNameLen); err != nil {
 			return err
 		}
 		if d.Budget <= 0 || d.Budget > MaxMoney {
@@ -174,14 +189,16 @@ func (c *Cycle) Open(cmd OpenCycle) error {
 	return c.record(CycleOpened{
 		CycleID:                cmd.CycleID,
 		Name:                   cmd.Name,
+		Names:                  maps.Clone(cmd.Names),
 		Currency:               cmd.Currency,
 		CurrencyExponent:       cmd.CurrencyExponent,
-		Districts:              slices.Clone(cmd.Districts),
+		Districts:              cloneDistricts(cmd.Districts),
 		Plan:                   slices.Clone(cmd.Plan),
 		BallotRule:             cmd.BallotRule,
 		OutcomeRule:            cmd.OutcomeRule,
 		Assessment:             cloneAssessment(cmd.Assessment),
 		AllowBallotReplacement: cmd.AllowBallotReplacement,
+		PortalURL:              cmd.PortalURL,
 		TimeZone:               cmd.TimeZone,
 		Schedule:               orderSchedule(cmd.Plan, cmd.Schedule),
 		ResidentPolicy:         cmd.ResidentPolicy,
@@ -390,7 +407,8 @@ func (c *Cycle) apply(e Event) error {
 		}
 		c.opened = true
 		c.config = open
-		c.config.Districts = slices.Clone(open.Districts)
+		c.config.Districts = cloneDistricts(open.Districts)
+		c.config.Names = maps.Clone(open.Names)
 		c.config.Plan = slices.Clone(open.Plan)
 		c.config.Assessment = cloneAssessment(open.Assessment)
 		c.phase = open.Plan[0]
@@ -537,9 +555,11 @@ func (c *Cycle) State() CycleState {
 	s := CycleState{
 		ID:                     c.config.CycleID,
 		Name:                   c.config.Name,
+		Names:                  maps.Clone(c.config.Names),
+		PortalURL:              c.config.PortalURL,
 		Currency:               c.config.Currency,
 		CurrencyExponent:       c.config.CurrencyExponent,
-		Districts:              slices.Clone(c.config.Districts),
+		Districts:              cloneDistricts(c.config.Districts),
 		Plan:                   slices.Clone(c.config.Plan),
 		Phase:                  c.phase,
 		BallotRule:             c.config.BallotRule,

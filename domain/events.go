@@ -65,9 +65,11 @@ func EventTypes() []string {
 // CycleOpened opens a budget round. Everything that decides the outcome (districts and budgets, phase plan,
 // ballot rule, outcome rule, assessment policy) is fixed here; no event changes it later.
 type CycleOpened struct {
-	CycleID  CycleID `json:"cycle_id"`
-	Name     string  `json:"name"`
-	Currency string  `json:"currency"`
+	CycleID CycleID `json:"cycle_id"`
+	Name    string  `json:"name"`
+	// Names is the name in other languages (optional); Name is the fallback.
+	Names    Translations `json:"names,omitempty"`
+	Currency string       `json:"currency"`
 	// CurrencyExponent is the number of minor-unit digits (2 for KZT: 100 tiyn to the tenge); for display.
 	CurrencyExponent       int              `json:"currency_exponent"`
 	Districts              []District       `json:"districts"`
@@ -76,6 +78,8 @@ type CycleOpened struct {
 	OutcomeRule            outcome.Rule     `json:"outcome_rule"`
 	Assessment             AssessmentPolicy `json:"assessment"`
 	AllowBallotReplacement bool             `json:"allow_ballot_replacement"`
+	// PortalURL is where residents vote (optional): the city's portal.
+	PortalURL string `json:"portal_url,omitempty"`
 	// TimeZone is the IANA time zone the cycle's calendar is kept in (e.g. "Asia/Almaty"); "" for a cycle
 	// without a calendar.
 	TimeZone string `json:"time_zone,omitempty"`
@@ -179,8 +183,10 @@ type AllocationRecorded struct {
 
 // ProposalContent is what an author writes: it is submitted and revised as a whole.
 type ProposalContent struct {
-	Title       string `json:"title"`
-	Description string `json:"description"`
+	Title string `json:"title"`
+	// Titles is the title in other languages (optional); Title is the fallback.
+	Titles      Translations `json:"titles,omitempty"`
+	Description string       `json:"description"`
 	// Cost is the full cost in minor units: positive and at most the district budget.
 	Cost     Money     `json:"cost"`
 	Location *Location `json:"location,omitempty"`

@@ -11,6 +11,8 @@ import (
 type District struct {
 	ID   DistrictID `json:"id"`
 	Name string     `json:"name"`
+	// Names is the name in other languages (optional); Name is the fallback.
+	Names Translations `json:"names,omitempty"`
 	// Budget is what the district may allocate, in minor units.
 	Budget Money `json:"budget"`
 }

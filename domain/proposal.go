@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"maps"
 	"math/big"
 	"slices"
 	"time"
@@ -109,6 +110,9 @@ func (pc ProposalContent) Validate() error {
 	if err := checkText("title", pc.Title, true, false, MaxTitleLen); err != nil {
 		return err
 	}
+	if err := pc.Titles.validate("title", MaxTitleLen); err != nil {
+		return err
+	}
 	if err := checkText("description", pc.Description, false, true, MaxDescriptionLen); err != nil {
 		return err
 	}
@@ -134,6 +138,7 @@ func (pc ProposalContent) clone() ProposalContent {
 		l := *pc.Location
 		pc.Location = &l
 	}
+	pc.Titles = maps.Clone(pc.Titles)
 	return pc
 }
 

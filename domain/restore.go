@@ -21,11 +21,11 @@ func RestoreCycle(st CycleState, version int) (*Cycle, error) {
 	c := &Cycle{
 		opened: true,
 		config: CycleOpened{
-			CycleID: st.ID, Name: st.Name, Currency: st.Currency, CurrencyExponent: st.CurrencyExponent,
-			Districts: slices.Clone(st.Districts), Plan: slices.Clone(st.Plan), BallotRule: st.BallotRule,
+			CycleID: st.ID, Name: st.Name, Names: maps.Clone(st.Names), Currency: st.Currency, CurrencyExponent: st.CurrencyExponent,
+			Districts: cloneDistricts(st.Districts), Plan: slices.Clone(st.Plan), BallotRule: st.BallotRule,
 			OutcomeRule: st.OutcomeRule, Assessment: cloneAssessment(st.Assessment),
-			AllowBallotReplacement: st.AllowBallotReplacement,
-			TimeZone:               st.TimeZone, Schedule: slices.Clone(st.Schedule),
+			AllowBallotReplacement: st.AllowBallotReplacement, PortalURL: st.PortalURL,
+			TimeZone: st.TimeZone, Schedule: slices.Clone(st.Schedule),
 			ResidentPolicy: st.ResidentPolicy,
 		},
 		phase:       st.Phase,

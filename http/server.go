@@ -129,6 +129,7 @@ func NewServer(cfg Config) *Server {
 		r.Get("/cycles/{cycle}/districts/{district}/balance", s.getBalance)
 		r.Get("/cycles/{cycle}/districts/{district}/outcome", s.getOutcome)
 		r.Get("/cycles/{cycle}/districts/{district}/pabulib", s.getPabulib)
+		r.Get("/cycles/{cycle}/proposals", s.getProposals)
 		r.Get("/proposals/{proposal}", s.getProposal)
 		r.Get("/events", s.getEvents)
 		s.logRoutes(r) // the transparency log, receipts and checkpoints (translog.go)

@@ -442,5 +442,6 @@ func (s *Server) getAllocationCheckpoint(w http.ResponseWriter, r *http.Request)
 // pageCheck is the "check my ballot" page; ?leaf=&hash=&key= fill the form (a receipt's check_url does).
 func (s *Server) pageCheck(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	s.render(w, r, "check.html", map[string]any{"Title": "Check my ballot", "Leaf": q.Get("leaf"), "Hash": q.Get("hash"), "Key": q.Get("key")})
+	l := s.pages.localeFor(w, r)
+	s.render(w, r, l, "check.html", map[string]any{"Title": l.T("Check my ballot"), "Leaf": q.Get("leaf"), "Hash": q.Get("hash"), "Key": q.Get("key")})
 }

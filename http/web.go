@@ -8,32 +8,80 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
+	"golang.org/x/text/language"
 
 	"github.com/pbledger/pbledger/domain"
+	"github.com/pbledger/pbledger/domain/outcome"
+	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/projections"
 )
 
 // The public web page: plain server-rendered HTML, no script, one small stylesheet, so it is fast on any
-// phone and works with screen readers. It shows exactly what the API shows: it reads the same model.
+// phone and works with screen readers. It shows exactly what the API shows: it reads the same model. It is
+// written in Kazakh, Russian and English (i18n.go); every page fits 360–1280 px wide screens without
+// sideways scrolling (tables turn into cards on phones, style.css).
 
 //go:embed web/*.html web/*.css web/*.js
 var webFS embed.FS
 
 type pages struct {
-	tmpl    *template.Template
+	// tmpl holds one template set per language: the functions are bound to the language's locale.
+	tmpl    map[string]*template.Template
+	locales map[string]*locale
+	matcher language.Matcher
 	css     []byte
 	checkJS []byte // the one script: /check verifies receipts in the browser
 }
 
 func newPages() *pages {
-	funcs := template.FuncMap{
-		"money":  FormatMoney,
-		"phase":  func(p domain.Phase) string { return strings.ToUpper(string(p[:1])) + string(p[1:]) },
-		"inc":    func(i int) int { return i + 1 },
-		"reason": reasonText,
-		"deref":  func(m *domain.Money) domain.Money { return *m },
+	cat, err := loadCatalog()
+	if err != nil {
+		panic(err) // embedded at build time and checked by the tests: cannot be missing
+	}
+	base := template.Must(template.New("").Funcs(pageFuncs(newLocale(language.English, cat))).ParseFS(webFS, "web/*.html"))
+	p := &pages{tmpl: map[string]*template.Template{}, locales: map[string]*locale{}, matcher: language.NewMatcher(Languages)}
+	for _, tag := range Languages {
+		l := newLocale(tag, cat)
+		p.locales[l.Code] = l
+		t := template.Must(base.Clone())
+		p.tmpl[l.Code] = t.Funcs(pageFuncs(l))
+	}
+	css, err := webFS.ReadFile("web/style.css")
+	if err != nil {
+		panic(err) // embedded at build time: cannot be missing
+	}
+	p.css = css
+	if p.checkJS, err = webFS.ReadFile("web/check.js"); err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// pageFuncs are the templates' functions in one language.
+func pageFuncs(l *locale) template.FuncMap {
+	return template.FuncMap{
+		"t":     l.T,
+		"money": l.Money,
+		"int":   l.Int,
+		"dec":   l.Decimal,
+		"text":  l.Text,
+		"phase": func(p domain.Phase) string { return l.T(phaseKey(p)) },
+		"status": func(s domain.ProposalStatus, withdrawn, infeasible bool) string {
+			return proposalStatusText(l, s, withdrawn, infeasible)
+		},
+		"reason":    func(code string) string { return l.T(reasonKey(code)) },
+		"rule":      func(name outcome.RuleName) string { return l.T(ruleKey(name)) },
+		"excluded":  func(e projections.RankingEntry, min int64) string { return exclusionText(l, e, min) },
+		"milestone": func(s domain.MilestoneStatus) string { return l.T(milestoneWord(s)) },
+		"inc":       func(i int) int { return i + 1 },
+		"dec1":      func(p eventstore.Position) eventstore.Position { return p - 1 },
+		"deref":     func(m *domain.Money) domain.Money { return *m },
+		"pct":       percent,
+		"date":      l.Date,
+		"left":      func(t time.Time) string { return l.Left(t, time.Now()) },
 		// ratMoney rounds an exact amount ("p/q" minor units) down to a whole minor unit, for display.
 		"ratMoney": func(s string) domain.Money {
 			r, ok := new(big.Rat).SetString(s)
@@ -43,16 +91,30 @@ func newPages() *pages {
 			return domain.Money(new(big.Int).Quo(r.Num(), r.Denom()).Int64())
 		},
 	}
-	t := template.Must(template.New("").Funcs(funcs).ParseFS(webFS, "web/*.html"))
-	css, err := webFS.ReadFile("web/style.css")
-	if err != nil {
-		panic(err) // embedded at build time: cannot be missing
+}
+
+// percent is part of whole in percent, 0..100, for the width of a bar; integer arithmetic.
+func percent(part, whole any) int {
+	p, w := toInt64(part), toInt64(whole)
+	if w <= 0 || p <= 0 {
+		return 0
 	}
-	js, err := webFS.ReadFile("web/check.js")
-	if err != nil {
-		panic(err)
+	if p >= w {
+		return 100
 	}
-	return &pages{tmpl: t, css: css, checkJS: js}
+	return int(p * 100 / w)
+}
+
+func toInt64(v any) int64 {
+	switch n := v.(type) {
+	case int:
+		return int64(n)
+	case int64:
+		return n
+	case domain.Money:
+		return int64(n)
+	}
+	return 0
 }
 
 func (p *pages) routes(r chi.Router, s *Server) {
@@ -63,6 +125,7 @@ func (p *pages) routes(r chi.Router, s *Server) {
 		w.Write(p.css)
 	})
 	r.Get("/cycles/{cycle}", s.pageCycle)
+	r.Get("/cycles/{cycle}/proposals", s.pageProposals)
 	r.Get("/cycles/{cycle}/districts/{district}", s.pageDistrict)
 	r.Get("/proposals/{proposal}", s.pageProposal)
 	r.Get("/check", s.pageCheck) // check a ballot receipt (translog.go)
@@ -74,7 +137,8 @@ func (p *pages) routes(r chi.Router, s *Server) {
 }
 
 // FormatMoney writes minor units as a decimal amount with thousands separators: 50000000 with exponent 2 and
-// "KZT" is "500,000.00 KZT". Integer arithmetic only.
+// "KZT" is "500,000.00 KZT". Integer arithmetic only. It is the command line's format; the page writes money
+// in the reader's language (locale.Money).
 func FormatMoney(amount domain.Money, exponent int, currency string) string {
 	neg := amount < 0
 	if neg {
@@ -106,8 +170,16 @@ func FormatMoney(amount domain.Money, exponent int, currency string) string {
 	return b.String()
 }
 
-// reasonText says in words why a proposal won or lost.
-func reasonText(code string) string {
+// phaseKey is a phase's name as a message key.
+func phaseKey(p domain.Phase) string {
+	if p == "" {
+		return ""
+	}
+	return strings.ToUpper(string(p[:1])) + string(p[1:])
+}
+
+// reasonKey says in words (a message key) why a proposal won or lost.
+func reasonKey(code string) string {
 	switch code {
 	case "funded":
 		return "Funded"
@@ -123,80 +195,124 @@ func reasonText(code string) string {
 		return "No support"
 	case "supporters-cannot-afford":
 		return "Its supporters' equal shares could not pay for it"
+	case "above-budget":
+		return "Costs more than the whole budget"
+	case "exclusive":
+		return "Another proposal it excludes was funded first"
 	case "":
 		return ""
 	}
 	return strings.ReplaceAll(code, "-", " ")
 }
 
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+// ruleKey names an outcome rule in words (a message key); the rule's ID stays beside it on the page.
+func ruleKey(name outcome.RuleName) string {
+	switch name {
+	case outcome.Greedy:
+		return "Most votes first, while the money lasts"
+	case outcome.GreedyNoSkip:
+		return "Most votes first, stopping at the first that does not fit"
+	case outcome.GreedyThreshold:
+		return "Most votes first, above a minimum support"
+	case outcome.GreedyExclusive:
+		return "Most votes first, while the money lasts, one of each exclusive group"
+	case outcome.EqualShares, outcome.EqualSharesComparison:
+		return "Method of Equal Shares"
+	case outcome.EqualSharesAdd1, outcome.EqualSharesAdd1Comparison, outcome.EqualSharesAdd1Greedy:
+		return "Method of Equal Shares, completed"
+	}
+	return string(name)
+}
+
+// exclusionText says in words why a proposal was not eligible, from the ranking's flags (the domain's detail
+// is English): withdrawn, infeasible, not assessed, or a mean score below the cycle's minimum.
+func exclusionText(l *locale, e projections.RankingEntry, minScore int64) string {
+	switch {
+	case e.Withdrawn:
+		return l.T("withdrawn by its author")
+	case e.Infeasible:
+		return l.T("found infeasible")
+	case e.MeanScoreExact == "":
+		return l.T("not assessed")
+	}
+	return l.T("the mean expert score %s is below the minimum %d", l.Decimal(e.MeanScoreExact), minScore)
+}
+
+// proposalStatusText is a proposal's status in words.
+func proposalStatusText(l *locale, s domain.ProposalStatus, withdrawn, infeasible bool) string {
+	var out string
+	switch s {
+	case domain.StatusSubmitted:
+		out = l.T("Awaiting moderation")
+	case domain.StatusPublished:
+		out = l.T("Published")
+	case domain.StatusRejected:
+		out = l.T("Rejected")
+	default:
+		out = string(s)
+	}
+	if withdrawn {
+		out += ", " + l.T("withdrawn by its author")
+	}
+	if infeasible {
+		out += ", " + l.T("found infeasible")
+	}
+	return out
+}
+
+// render writes a page in the reader's language. data gets the locale ("L"), the language switch ("Langs")
+// and the path; "Title" is the page's title, already in the reader's language.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, l *locale, name string, data map[string]any) {
+	data["L"], data["Langs"], data["Path"] = l, langLinks(l.Code, r.URL.Query()), r.URL.Path
 	var buf bytes.Buffer
-	if err := s.pages.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+	if err := s.pages.tmpl[l.Code].ExecuteTemplate(&buf, name, data); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", l.Code)
+	h.Set("Cache-Control", "no-cache")
+	h.Add("Vary", "Accept-Language, Cookie")
 	w.Write(buf.Bytes())
 }
 
 // pageError shows an error as a page for browsers (the API answers problem+json).
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	l := s.pages.localeFor(w, r)
 	code, message, _ := classify(err)
 	status, ok := statusFor[code]
 	if !ok || status == http.StatusInternalServerError {
 		s.log.ErrorContext(r.Context(), "page", "path", r.URL.Path, "err", err)
-		status, message = http.StatusInternalServerError, "Something went wrong on our side."
+		status, message = http.StatusInternalServerError, l.T("Something went wrong on our side.")
 	}
 	var buf bytes.Buffer
-	s.pages.tmpl.ExecuteTemplate(&buf, "error.html", map[string]any{"Title": http.StatusText(status), "Message": message})
+	s.pages.tmpl[l.Code].ExecuteTemplate(&buf, "error.html", map[string]any{"Title": l.T(http.StatusText(status)),
+		"Message": message, "L": l, "Langs": langLinks(l.Code, r.URL.Query()), "Path": r.URL.Path})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", l.Code)
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
 
 func (s *Server) pageIndex(w http.ResponseWriter, r *http.Request) {
+	l := s.pages.localeFor(w, r)
 	cycles, at := s.model.Cycles()
-	s.render(w, r, "index.html", map[string]any{"Title": "Participatory budgets", "Cycles": cycles, "At": at})
+	s.render(w, r, l, "index.html", map[string]any{"Title": l.T("Participatory budgets"), "Cycles": cycles, "At": at})
 }
 
 func (s *Server) pageCycle(w http.ResponseWriter, r *http.Request) {
+	l := s.pages.localeFor(w, r)
 	c, err := s.model.Cycle(cycleParam(r))
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, "cycle.html", map[string]any{"Title": c.Name, "C": c})
-}
-
-func (s *Server) pageDistrict(w http.ResponseWriter, r *http.Request) {
-	cycle, district := cycleParam(r), districtParam(r)
-	rk, err := s.model.DistrictRanking(cycle, district, 0)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	c, err := s.model.Cycle(cycle)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	b, _, err := s.model.DistrictBalance(cycle, district)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	data := map[string]any{"Title": rk.DistrictName + " — " + c.Name, "C": c, "R": rk, "B": b}
-	if o, err := s.model.DistrictOutcome(cycle, district); err == nil {
-		data["O"] = o
-	}
-	if items, _, err := s.model.Tracker(cycle, district); err == nil && len(items) > 0 {
-		data["T"] = items
-	}
-	s.render(w, r, "district.html", data)
+	s.render(w, r, l, "cycle.html", map[string]any{"Title": l.Text(c.Name, c.Names), "C": c, "Voting": votingState(c)})
 }
 
 func (s *Server) pageProposal(w http.ResponseWriter, r *http.Request) {
+	l := s.pages.localeFor(w, r)
 	p, err := s.model.Proposal(domain.ProposalID(chi.URLParam(r, "proposal")))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -207,19 +323,12 @@ func (s *Server) pageProposal(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, "proposal.html", map[string]any{"Title": p.Title, "P": p, "C": c, "History": historyRows(p.History), "Author": s.authorDetails(r, p.Personal)})
-}
-
-// historyRow is a history entry for display.
-type historyRow struct {
-	projections.HistoryEntry
-	Summary string
-}
-
-func historyRows(h []projections.HistoryEntry) []historyRow {
-	rows := make([]historyRow, len(h))
-	for i, e := range h {
-		rows[i] = historyRow{HistoryEntry: e, Summary: string(e.Data)}
+	var district domain.District
+	for _, d := range c.Districts {
+		if d.ID == p.DistrictID {
+			district = d
+		}
 	}
-	return rows
+	s.render(w, r, l, "proposal.html", map[string]any{"Title": l.Text(p.Title, p.Titles), "P": p, "C": c,
+		"D": district, "History": historyRows(l, c, p.History), "Author": s.authorDetails(r, p.Personal)})
 }

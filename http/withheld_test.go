@@ -22,7 +22,7 @@ func TestResultsHiddenWhileVotingIsOpen(t *testing.T) {
 	}
 	for _, en := range rk["entries"].([]any) {
 		en := en.(map[string]any)
-		if en["votes"].(float64) != 0 || en["rank"].(float64) != 0 || en["selected"] != false || en["support"] != "" {
+		if en["votes"].(float64) != 0 || en["rank"].(float64) != 0 || en["selected"] != false || en["support"] != float64(0) || en["support_exact"] != "" {
 			t.Errorf("ranking entry while voting reveals the count: %v", en)
 		}
 	}
@@ -36,6 +36,11 @@ func TestResultsHiddenWhileVotingIsOpen(t *testing.T) {
 		d := ev["data"].(map[string]any)
 		if _, ok := d["choices"]; ok || d["choices_withheld"] != true || d["district_id"] != "north" {
 			t.Errorf("feed ballot while voting: %v", d)
+		}
+	}
+	for _, p := range e.must(t, 200, "GET", "/v1/cycles/c1/proposals", "", "").json(t)["proposals"].([]any) {
+		if p := p.(map[string]any); p["votes"].(float64) != 0 || p["votes_withheld"] != true {
+			t.Errorf("proposal list while voting: votes %v, votes_withheld %v", p["votes"], p["votes_withheld"])
 		}
 	}
 	e.must(t, 409, "GET", "/v1/cycles/c1/districts/north/pabulib", "", "")

@@ -25,11 +25,13 @@ type Ranking struct {
 	Cycle        domain.CycleID    `json:"cycle"`
 	District     domain.DistrictID `json:"district"`
 	DistrictName string            `json:"district_name"`
-	Phase        domain.Phase      `json:"phase"`
-	Currency     string            `json:"currency"`
-	Exponent     int               `json:"currency_exponent"`
-	Rule         outcome.Rule      `json:"rule"`
-	Budget       domain.Money      `json:"budget"`
+	// DistrictNames is the district's name in other languages, if the cycle gives them.
+	DistrictNames domain.Translations `json:"district_names,omitempty"`
+	Phase         domain.Phase        `json:"phase"`
+	Currency      string              `json:"currency"`
+	Exponent      int                 `json:"currency_exponent"`
+	Rule          outcome.Rule        `json:"rule"`
+	Budget        domain.Money        `json:"budget"`
 	// Withheld is true while the cycle hides results during voting (Model.Withheld): then the entries carry
 	// no rank, votes, support or result, are in proposal-ID order, and Selected and TieBreaks are empty.
 	Withheld bool `json:"withheld,omitempty"`
@@ -51,6 +53,7 @@ type RankingEntry struct {
 	Rank       int                   `json:"rank"`
 	ProposalID domain.ProposalID     `json:"proposal_id"`
 	Title      string                `json:"title"`
+	Titles     domain.Translations   `json:"titles,omitempty"`
 	Category   string                `json:"category,omitempty"`
 	Status     domain.ProposalStatus `json:"status"`
 	Withdrawn  bool                  `json:"withdrawn"`
@@ -58,12 +61,16 @@ type RankingEntry struct {
 	Cost       domain.Money          `json:"cost"`
 	PublicCost domain.Money          `json:"public_cost"`
 	CoFinanced domain.Money          `json:"co_financed"`
-	// Support is the exact support under the vote type ("p/q" when weighted by assessment).
-	Support   string `json:"support"`
-	Votes     int64  `json:"votes"`
-	MeanScore string `json:"mean_score,omitempty"`
-	Scores    int    `json:"scores"`
-	Selected  bool   `json:"selected"`
+	// Support is the support under the vote type as a JSON number (rounded to 6 places when weighted by
+	// assessment); SupportExact is the exact value, an integer or "p/q".
+	Support      json.Number `json:"support"`
+	SupportExact string      `json:"support_exact"`
+	Votes        int64       `json:"votes"`
+	// MeanScore is the mean expert score as a number; MeanScoreExact is exact (an integer or "p/q").
+	MeanScore      json.Number `json:"mean_score,omitempty"`
+	MeanScoreExact string      `json:"mean_score_exact,omitempty"`
+	Scores         int         `json:"scores"`
+	Selected       bool        `json:"selected"`
 	// Funded is what the (provisional or recorded) outcome gives the proposal from the budget.
 	Funded domain.Money `json:"funded"`
 	Reason string       `json:"reason,omitempty"`
@@ -183,7 +190,7 @@ func (m *Model) computeRanking(cycle domain.CycleID, district domain.DistrictID)
 		return Ranking{}, 0, err
 	}
 	st := cv.agg.State()
-	r := Ranking{Cycle: cycle, District: district, DistrictName: d.Name, Phase: st.Phase, Currency: st.Currency,
+	r := Ranking{Cycle: cycle, District: district, DistrictName: d.Name, DistrictNames: d.Names, Phase: st.Phase, Currency: st.Currency,
 		Exponent: st.CurrencyExponent, Rule: st.OutcomeRule, Budget: d.Budget, Ballots: dv.ballotCount(), At: m.at0()}
 	version := dv.version
 	entries := make(map[domain.ProposalID]*RankingEntry, len(dv.proposals))
@@ -192,9 +199,10 @@ func (m *Model) computeRanking(cycle domain.CycleID, district domain.DistrictID)
 		p := m.proposals[id].agg
 		ps := p.State()
 		infeasible, _ := p.Infeasible()
-		entries[id] = &RankingEntry{ProposalID: id, Title: ps.Title, Category: ps.Category, Status: ps.Status,
+		entries[id] = &RankingEntry{ProposalID: id, Title: ps.Title, Titles: ps.Titles, Category: ps.Category, Status: ps.Status,
 			Withdrawn: ps.Withdrawn, Infeasible: infeasible, Cost: ps.Cost, PublicCost: ps.PublicCost,
-			CoFinanced: ps.Pledged, MeanScore: ps.MeanScore, Scores: len(ps.Scores), Votes: dv.votes[id], Support: "0"}
+			CoFinanced: ps.Pledged, Scores: len(ps.Scores), Votes: dv.votes[id], Support: "0", SupportExact: "0"}
+		entries[id].MeanScore, entries[id].MeanScoreExact = ExactNumber(ps.MeanScore)
 		proposals = append(proposals, p)
 	}
 	alloc, allocated := cv.agg.Allocation(district)
@@ -257,7 +265,8 @@ func (m *Model) computeRanking(cycle domain.CycleID, district domain.DistrictID)
 		if e == nil {
 			continue
 		}
-		e.Rank, e.Selected, e.Reason, e.Detail, e.Support = dc.Rank, dc.Selected, dc.Reason, dc.Detail, dc.Support
+		e.Rank, e.Selected, e.Reason, e.Detail = dc.Rank, dc.Selected, dc.Reason, dc.Detail
+		e.Support, e.SupportExact = ExactNumber(dc.Support)
 		if allocated {
 			e.Votes = dc.Votes // as counted at allocation
 		}

@@ -30,16 +30,17 @@ func (m *Model) at0() At { return At{Position: m.pos, Recorded: m.at} }
 
 // CycleSummary is a cycle in the list of cycles.
 type CycleSummary struct {
-	ID          domain.CycleID   `json:"id"`
-	Name        string           `json:"name"`
-	Phase       domain.Phase     `json:"phase"`
-	Currency    string           `json:"currency"`
-	Exponent    int              `json:"currency_exponent"`
-	TotalBudget domain.Money     `json:"total_budget"`
-	Districts   int              `json:"districts"`
-	Proposals   int              `json:"proposals"`
-	Ballots     int              `json:"ballots"`
-	Rule        outcome.RuleName `json:"rule"`
+	ID          domain.CycleID      `json:"id"`
+	Name        string              `json:"name"`
+	Names       domain.Translations `json:"names,omitempty"`
+	Phase       domain.Phase        `json:"phase"`
+	Currency    string              `json:"currency"`
+	Exponent    int                 `json:"currency_exponent"`
+	TotalBudget domain.Money        `json:"total_budget"`
+	Districts   int                 `json:"districts"`
+	Proposals   int                 `json:"proposals"`
+	Ballots     int                 `json:"ballots"`
+	Rule        outcome.RuleName    `json:"rule"`
 	// Calendar is the cycle's dates, when it declared them.
 	Calendar *Calendar `json:"calendar,omitempty"`
 }
@@ -52,7 +53,7 @@ func (m *Model) Cycles() ([]CycleSummary, At) {
 	for _, id := range m.cycleIDs {
 		cv := m.cycles[id]
 		st := cv.agg.State()
-		s := CycleSummary{ID: id, Name: st.Name, Phase: st.Phase, Currency: st.Currency, Exponent: st.CurrencyExponent,
+		s := CycleSummary{ID: id, Name: st.Name, Names: st.Names, Phase: st.Phase, Currency: st.Currency, Exponent: st.CurrencyExponent,
 			TotalBudget: st.TotalBudget, Districts: len(st.Districts), Rule: st.OutcomeRule.Name, Calendar: calendarOf(cv.agg)}
 		for _, dv := range cv.districts {
 			s.Proposals += len(dv.proposals)
@@ -255,12 +256,13 @@ func (m *Model) DistrictOutcome(cycle domain.CycleID, district domain.DistrictID
 
 // TrackerItem is one funded proposal's implementation.
 type TrackerItem struct {
-	ProposalID domain.ProposalID `json:"proposal_id"`
-	District   domain.DistrictID `json:"district"`
-	Title      string            `json:"title"`
-	Funded     domain.Money      `json:"funded"`
-	CoFinanced domain.Money      `json:"co_financed"`
-	Spent      domain.Money      `json:"spent"`
+	ProposalID domain.ProposalID   `json:"proposal_id"`
+	District   domain.DistrictID   `json:"district"`
+	Title      string              `json:"title"`
+	Titles     domain.Translations `json:"titles,omitempty"`
+	Funded     domain.Money        `json:"funded"`
+	CoFinanced domain.Money        `json:"co_financed"`
+	Spent      domain.Money        `json:"spent"`
 	// Progress is the mean progress of the milestones, in whole percent (0 with no milestones).
 	Progress   int                `json:"progress"`
 	Milestones []domain.Milestone `json:"milestones"`
@@ -290,7 +292,7 @@ func (m *Model) Tracker(cycle domain.CycleID, district domain.DistrictID) ([]Tra
 		}
 		for _, w := range a.Winners {
 			st := m.proposals[w.ProposalID].agg.State()
-			it := TrackerItem{ProposalID: w.ProposalID, District: d.ID, Title: st.Title, Funded: w.Funded, CoFinanced: st.Pledged, Milestones: st.Milestones}
+			it := TrackerItem{ProposalID: w.ProposalID, District: d.ID, Title: st.Title, Titles: st.Titles, Funded: w.Funded, CoFinanced: st.Pledged, Milestones: st.Milestones}
 			if it.Milestones == nil {
 				it.Milestones = []domain.Milestone{}
 			}

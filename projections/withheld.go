@@ -45,7 +45,7 @@ func withhold(r Ranking) Ranking {
 	r.TieBreaks = nil
 	entries := make([]RankingEntry, len(r.Entries))
 	for i, e := range r.Entries {
-		e.Rank, e.Votes, e.Support, e.Selected, e.Funded, e.Reason, e.Detail = 0, 0, "", false, 0, "", ""
+		e.Rank, e.Votes, e.Support, e.SupportExact, e.Selected, e.Funded, e.Reason, e.Detail = 0, 0, "0", "", false, 0, "", ""
 		entries[i] = e
 	}
 	slices.SortFunc(entries, func(a, b RankingEntry) int { return cmp.Compare(a.ProposalID, b.ProposalID) })

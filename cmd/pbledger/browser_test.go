@@ -39,6 +39,9 @@ func TestBrowserPublicPageMatchesAPI(t *testing.T) {
 	b.base = ts.URL
 	b.wait(t)
 	api := &browserAPI{base: ts.URL, client: &http.Client{Timeout: browserStepTimeout}}
+	// The page speaks kk, ru and en; this test reads it in English (the switch is remembered in a cookie).
+	// TestBrowserLayout reads it in all three.
+	b.open(t, "/?lang=en")
 
 	var cycles jsonCycles
 	api.get(t, "/v1/cycles", &cycles)
@@ -55,7 +58,7 @@ func TestBrowserPublicPageMatchesAPI(t *testing.T) {
 				Name:    c.Name,
 				Phase:   phaseWord(c.Phase),
 				Budget:  formatMinorUnits(c.TotalBudget, c.CurrencyExponent, c.Currency),
-				Ballots: strconv.Itoa(c.Ballots),
+				Ballots: enInt(int64(c.Ballots)),
 			})
 		}
 		if !slices.Equal(rows, want) {
@@ -80,7 +83,7 @@ func TestBrowserPublicPageMatchesAPI(t *testing.T) {
 			want = append(want, pageDistrictRow{
 				District:  d.ID,
 				Name:      d.Name,
-				Ballots:   strconv.Itoa(d.Ballots),
+				Ballots:   enInt(int64(d.Ballots)),
 				Budget:    c.money(d.Balance.Budget),
 				Allocated: c.money(d.Balance.Allocated),
 				Remaining: c.money(d.Balance.Remaining),
@@ -117,6 +120,7 @@ func TestBrowserPublicPageMatchesAPI(t *testing.T) {
 				"balance-allocated":  rk.money(bal.Allocated),
 				"balance-cofinanced": rk.money(bal.CoFinanced),
 				"balance-spent":      rk.money(bal.Spent),
+				"balance-projects":   rk.money(bal.Allocated + bal.CoFinanced),
 				"balance-remaining":  rk.money(bal.Remaining),
 			}
 			if !maps.Equal(gotBal, wantBal) {
@@ -183,14 +187,14 @@ func TestBrowserPublicPageMatchesAPI(t *testing.T) {
 			t.Fatalf("API ballots in %s: got %d after one ballot, want %d", path, after.Ballots, before.Ballots+1)
 		}
 		b.open(t, path)
-		b.pollText(t, path, `[data-field="ballots"]`, strconv.Itoa(after.Ballots))
+		b.pollText(t, path, `[data-field="ballots"]`, enInt(int64(after.Ballots)))
 		checkDistrictPage(t, b, after)
 
 		var cs jsonCycles
 		api.get(t, "/v1/cycles?min_position="+strconv.FormatUint(pos, 10), &cs)
 		c := mustListedCycle(t, cs, voting.ID)
 		b.open(t, "/")
-		b.pollText(t, "/", fmt.Sprintf(`tr[data-cycle=%q] [data-field="ballots"]`, voting.ID), strconv.Itoa(c.Ballots))
+		b.pollText(t, "/", fmt.Sprintf(`tr[data-cycle=%q] [data-field="ballots"]`, voting.ID), enInt(int64(c.Ballots)))
 		if c.Ballots != voting.Ballots+1 {
 			t.Errorf("API ballots of %s: got %d after one ballot, want %d", voting.ID, c.Ballots, voting.Ballots+1)
 		}
@@ -216,7 +220,7 @@ func checkDistrictPage(tb testing.TB, b *browser, rk jsonRanking) {
 	if got := b.text(tb, "h1"); got != rk.DistrictName {
 		tb.Errorf("heading: got %q, want %q", got, rk.DistrictName)
 	}
-	if got, want := b.text(tb, `[data-field="ballots"]`), strconv.Itoa(rk.Ballots); got != want {
+	if got, want := b.text(tb, `[data-field="ballots"]`), enInt(int64(rk.Ballots)); got != want {
 		tb.Errorf("ballots: got %q, want %q", got, want)
 	}
 	if got, want := b.text(tb, `[data-field="budget"]`), rk.money(rk.Budget); got != want {
@@ -251,8 +255,8 @@ func checkDistrictPage(tb testing.TB, b *browser, rk jsonRanking) {
 			Proposal: e.ProposalID,
 			Rank:     "–",
 			Title:    e.Title,
-			Votes:    strconv.Itoa(e.Votes),
-			Support:  e.Support,
+			Votes:    enInt(int64(e.Votes)),
+			Support:  enExact(e.SupportExact),
 			Cost:     rk.money(e.Cost),
 			Result:   got.Result, // checked below
 			Selected: e.Selected,
@@ -283,7 +287,7 @@ func checkProposalPage(tb testing.TB, b *browser, api *browserAPI, id string, rk
 	if got := b.text(tb, "h1"); got != p.Title {
 		tb.Errorf("heading: got %q, want %q", got, p.Title)
 	}
-	if got, want := b.text(tb, `[data-field="votes"]`), strconv.Itoa(p.Votes); got != want {
+	if got, want := b.text(tb, `[data-field="votes"]`), enInt(int64(p.Votes)); got != want {
 		tb.Errorf("votes: got %q, want %q", got, want)
 	}
 	if got, want := b.text(tb, `[data-field="cost"]`), rk.money(p.Cost); got != want {
@@ -384,8 +388,8 @@ const pageJSWinners = `Array.from(document.querySelectorAll("ol.winners li[data-
 	li => ({proposal: li.dataset.proposal, text: li.innerText.trim()}))`
 
 const pageJSHistoryRows = `(() => { ` + pageJSField + `
-	return Array.from(document.querySelectorAll("table.history tbody tr[data-position]"), tr => ({
-		position: tr.dataset.position, shown: f(tr, '[data-field="position"]'), type: f(tr, '[data-field="type"]'),
+	return Array.from(document.querySelectorAll("ol.history li[data-position]"), li => ({
+		position: li.dataset.position, shown: f(li, '[data-field="position"]'), type: li.dataset.type,
 	}));
 })()`
 
@@ -646,18 +650,19 @@ type (
 		Entries          []jsonEntry `json:"entries"`
 	}
 	jsonEntry struct {
-		Rank       int    `json:"rank"`
-		ProposalID string `json:"proposal_id"`
-		Title      string `json:"title"`
-		Status     string `json:"status"`
-		Withdrawn  bool   `json:"withdrawn"`
-		Infeasible bool   `json:"infeasible"`
-		Cost       int64  `json:"cost"`
-		Votes      int    `json:"votes"`
-		Support    string `json:"support"`
-		Selected   bool   `json:"selected"`
-		Funded     int64  `json:"funded"`
-		Reason     string `json:"reason"`
+		Rank         int         `json:"rank"`
+		ProposalID   string      `json:"proposal_id"`
+		Title        string      `json:"title"`
+		Status       string      `json:"status"`
+		Withdrawn    bool        `json:"withdrawn"`
+		Infeasible   bool        `json:"infeasible"`
+		Cost         int64       `json:"cost"`
+		Votes        int         `json:"votes"`
+		Support      json.Number `json:"support"`
+		SupportExact string      `json:"support_exact"`
+		Selected     bool        `json:"selected"`
+		Funded       int64       `json:"funded"`
+		Reason       string      `json:"reason"`
 	}
 	jsonOutcome struct {
 		Winners []struct {
@@ -786,8 +791,9 @@ func mustFirstDistrict(tb testing.TB, api *browserAPI, cycle string) string {
 	return c.DistrictViews[0].ID
 }
 
-// formatMinorUnits writes minor units the way a resident reads an amount: 50000000000 with exponent 2 and "KZT" is
-// "500,000,000.00 KZT". Written independently of the page's formatter, so the two check each other.
+// formatMinorUnits writes minor units the way an English reader reads an amount: 50000000000 with exponent 2
+// and "KZT" is "₸500,000,000" (no ".00": tiyn are not in use), 123456 is "₸1,234.56". Written independently
+// of the page's formatter, so the two check each other.
 func formatMinorUnits(minor int64, exponent int, currency string) string {
 	sign := ""
 	if minor < 0 {
@@ -797,17 +803,46 @@ func formatMinorUnits(minor int64, exponent int, currency string) string {
 	for range exponent {
 		unit *= 10
 	}
-	whole := strconv.FormatInt(minor/unit, 10)
+	s := enInt(minor / unit)
+	if minor%unit != 0 {
+		s += fmt.Sprintf(".%0*d", exponent, minor%unit)
+	}
+	if currency == "KZT" {
+		currency = "₸"
+	}
+	return sign + currency + s
+}
+
+// enInt writes a whole number with English digit grouping: 2784 is "2,784".
+func enInt(n int64) string {
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	whole := strconv.FormatInt(n, 10)
 	var groups []string
 	for len(whole) > 3 {
 		groups = append([]string{whole[len(whole)-3:]}, groups...)
 		whole = whole[:len(whole)-3]
 	}
-	s := sign + strings.Join(append([]string{whole}, groups...), ",")
-	if exponent > 0 {
-		s += fmt.Sprintf(".%0*d", exponent, minor%unit)
+	return sign + strings.Join(append([]string{whole}, groups...), ",")
+}
+
+// enExact writes an exact number ("126" or "253/2") as the page does in English: grouped, at most two
+// decimal places.
+func enExact(exact string) string {
+	num, den, frac := strings.Cut(exact, "/")
+	n, _ := strconv.ParseInt(num, 10, 64)
+	if !frac {
+		return enInt(n)
 	}
-	return s + " " + currency
+	d, _ := strconv.ParseInt(den, 10, 64)
+	hundredths := (n*1000/d + 5) / 10 // rounded half up, for positive values
+	s := enInt(hundredths / 100)
+	if r := hundredths % 100; r != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%02d", r), "0")
+	}
+	return s
 }
 
 func TestBrowserMoneyFormat(t *testing.T) {
@@ -816,13 +851,13 @@ func TestBrowserMoneyFormat(t *testing.T) {
 		exponent int
 		want     string
 	}{
-		{50000000000, 2, "500,000,000.00 KZT"},
-		{1300000000, 2, "13,000,000.00 KZT"},
-		{5, 2, "0.05 KZT"},
-		{0, 2, "0.00 KZT"},
-		{-123456, 2, "-1,234.56 KZT"},
-		{999, 0, "999 KZT"},
-		{1000, 0, "1,000 KZT"},
+		{50000000000, 2, "₸500,000,000"},
+		{1300000000, 2, "₸13,000,000"},
+		{5, 2, "₸0.05"},
+		{0, 2, "₸0"},
+		{-123456, 2, "-₸1,234.56"},
+		{999, 0, "₸999"},
+		{1000, 0, "₸1,000"},
 	} {
 		if got := formatMinorUnits(tc.minor, tc.exponent, "KZT"); got != tc.want {
 			t.Errorf("formatMinorUnits(%d, %d): got %q, want %q", tc.minor, tc.exponent, got, tc.want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,54 @@ var almatyDistricts = []domain.District{
 	{ID: "alatau", Name: "Alatau"}, {ID: "almaly", Name: "Almaly"}, {ID: "auezov", Name: "Auezov"},
 	{ID: "bostandyk", Name: "Bostandyk"}, {ID: "zhetysu", Name: "Zhetysu"}, {ID: "medeu", Name: "Medeu"},
 	{ID: "nauryzbay", Name: "Nauryzbay"}, {ID: "turksib", Name: "Turksib"},
+}
+
+// demoNames are the demo's district names in Kazakh and Russian, beside the English names above.
+var demoNames = map[domain.DistrictID]domain.Translations{
+	"alatau":    {"kk": "Алатау ауданы", "ru": "Алатауский район"},
+	"almaly":    {"kk": "Алмалы ауданы", "ru": "Алмалинский район"},
+	"auezov":    {"kk": "Әуезов ауданы", "ru": "Ауэзовский район"},
+	"bostandyk": {"kk": "Бостандық ауданы", "ru": "Бостандыкский район"},
+	"zhetysu":   {"kk": "Жетісу ауданы", "ru": "Жетысуский район"},
+	"medeu":     {"kk": "Медеу ауданы", "ru": "Медеуский район"},
+	"nauryzbay": {"kk": "Наурызбай ауданы", "ru": "Наурызбайский район"},
+	"turksib":   {"kk": "Түрксіб ауданы", "ru": "Турксибский район"},
+}
+
+// demoTitles are the projects' titles in Kazakh and Russian, in the order of demoProjects.
+var demoTitles = []domain.Translations{
+	{"kk": "Аула ойын алаңын жөндеу", "ru": "Ремонт детской площадки во дворе"},
+	{"kk": "Бас даңғылға LED көше жарығы", "ru": "Светодиодное освещение главного проспекта"},
+	{"kk": "Метроға дейін қорғалған велосипед жолы", "ru": "Защищённая велодорожка до метро"},
+	{"kk": "Канал бойына 300 қарағаш отырғызу", "ru": "300 вязов вдоль канала"},
+	{"kk": "Емханада кедергісіз пандустар", "ru": "Пандусы у поликлиники"},
+	{"kk": "Саябақта ашық аспан астындағы спортзал", "ru": "Уличный тренажёрный зал в парке"},
+	{"kk": "Орындықтары бар көлеңкелі аялдамалар", "ru": "Остановки с навесом и скамейками"},
+	{"kk": "Алаңдарда ауыз су бұрқақтары", "ru": "Питьевые фонтанчики на площадях"},
+	{"kk": "Қоғамдық кітапхананың оқу залы", "ru": "Читальный зал районной библиотеки"},
+	{"kk": "Жасанды жабыны бар футбол алаңы", "ru": "Футбольное поле с искусственным покрытием"},
+	{"kk": "Базардағы қоғамдық дәретханалар", "ru": "Общественные туалеты у базара"},
+	{"kk": "Гүлзарлар мен бульварды суару", "ru": "Клумбы и полив на бульваре"},
+	{"kk": "Мектеп жанында бағдаршамы бар жаяу жүргінші өткелі", "ru": "Пешеходный переход со светофором у школы"},
+	{"kk": "Қоршалған ит серуендету алаңы", "ru": "Огороженная площадка для выгула собак"},
+}
+
+// demoPortal is where the demo says residents vote (the city's portal).
+const demoPortal = "https://budget.almaty.kz"
+
+// demoCycleNames names a demo cycle ("almaty-2025") in Kazakh and Russian.
+func demoCycleNames(id domain.CycleID) domain.Translations {
+	year := strings.TrimPrefix(string(id), "almaty-")
+	return domain.Translations{"kk": "Алматы қатысу бюджеті " + year, "ru": "Бюджет участия Алматы " + year}
+}
+
+// demoTitle is project j's title in district d, in Kazakh and Russian.
+func demoTitle(j int, d domain.District) domain.Translations {
+	t := domain.Translations{}
+	for lang, title := range demoTitles[j] {
+		t[lang] = title + " (" + d.Names[lang] + ")"
+	}
+	return t
 }
 
 // tenge is one tenge in minor units (tiyn).
@@ -101,11 +150,12 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 	districts := make([]domain.District, len(almatyDistricts))
 	for i, d := range almatyDistricts {
 		d.Budget = 500_000_000 * tenge
+		d.Names = demoNames[d.ID]
 		districts[i] = d
 	}
 	must := func(_ ledger.Written, err error) error { return err }
 	if err := must(svc.OpenCycle(ctx, req, domain.OpenCycle{
-		CycleID: id, Name: name, Currency: "KZT", CurrencyExponent: 2, Districts: districts, Plan: domain.StandardPlan(),
+		CycleID: id, Name: name, Names: demoCycleNames(id), PortalURL: demoPortal, Currency: "KZT", CurrencyExponent: 2, Districts: districts, Plan: domain.StandardPlan(),
 		TimeZone: demoZone, Schedule: cal.schedule(),
 		BallotRule:  domain.BallotRule{Type: domain.BallotApproval, MinChoices: 1, MaxChoices: 5},
 		OutcomeRule: rule,
@@ -143,7 +193,7 @@ func demoCycle(ctx context.Context, svc *ledger.Service, voters *pbhttp.VoterKey
 			cost := domain.Money(20+rng.IntN(230)) * 1_000_000 * tenge
 			req.At = cal.opened.Add(time.Duration(len(published)+1) * 97 * time.Minute) // submissions over the first weeks
 			if err := must(svc.SubmitProposal(ctx, req, domain.SubmitProposal{ProposalID: pid, CycleID: id, DistrictID: d.ID, Author: author,
-				ProposalContent: domain.ProposalContent{Title: demoProjects[j].title + " (" + d.Name + ")", Category: demoProjects[j].category,
+				ProposalContent: domain.ProposalContent{Title: demoProjects[j].title + " (" + d.Name + ")", Titles: demoTitle(j, d), Category: demoProjects[j].category,
 					Description: "A residents' proposal for " + d.Name + " district.", Cost: cost}})); err != nil {
 				return err
 			}

@@ -295,7 +295,7 @@ func printState(w io.Writer, m *projections.Model, asOf time.Time, asJSON bool) 
 				if e.Reason == "" {
 					result = string(e.Status)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", rank, e.ProposalID, e.Votes, e.Support, money(e.PublicCost), money(e.Funded), result)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", rank, e.ProposalID, e.Votes, e.SupportExact, money(e.PublicCost), money(e.Funded), result)
 			}
 			tw.Flush()
 			fmt.Fprintf(w, "   budget %s, allocated %s, co-financed %s, spent %s, remaining %s\n",
