@@ -39,14 +39,18 @@ func (s *Store) entryAt(p eventstore.Position) (entry, error) {
 	return e, err
 }
 
-// read decodes positions, which must all be committed, into recorded events.
-func (s *Store) read(snap snapshot, positions func(yield func(eventstore.Position) bool)) ([]eventstore.RecordedEvent, error) {
+// read decodes positions, which must all be committed, into recorded events; n is how many there are at
+// most, so that the result is allocated once.
+func (s *Store) read(snap snapshot, n int, positions func(yield func(eventstore.Position) bool)) ([]eventstore.RecordedEvent, error) {
 	s.readers.RLock()
 	defer s.readers.RUnlock()
 	if s.unmapped {
 		return nil, eventstore.ErrClosed
 	}
 	var out []eventstore.RecordedEvent
+	if n > 0 {
+		out = make([]eventstore.RecordedEvent, 0, n)
+	}
 	var err error
 	positions(func(p eventstore.Position) bool {
 		l := snap.locs[p-1]
@@ -89,7 +93,13 @@ func (s *Store) ReadStream(ctx context.Context, stream string, dir eventstore.Di
 		max = maxReadBatch
 	}
 	last := eventstore.Revision(len(positions) - 1)
-	return s.read(snap, func(yield func(eventstore.Position) bool) {
+	n := 0
+	if dir == eventstore.Backwards {
+		n = int(min(from, last)) + 1
+	} else if from <= last {
+		n = int(last-from) + 1
+	}
+	return s.read(snap, min(n, max), func(yield func(eventstore.Position) bool) {
 		if dir == eventstore.Backwards {
 			r := from
 			if r > last {
@@ -126,7 +136,11 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) 
 	if max > maxReadBatch {
 		max = maxReadBatch
 	}
-	out, err := s.read(snap, func(yield func(eventstore.Position) bool) {
+	n := 0
+	if from <= snap.committed && max > 0 {
+		n = int(min(snap.committed-from+1, eventstore.Position(max)))
+	}
+	out, err := s.read(snap, n, func(yield func(eventstore.Position) bool) {
 		for p, n := from, 0; p <= snap.committed && n < max; p, n = p+1, n+1 {
 			if !yield(p) {
 				return

@@ -18,8 +18,9 @@ const HashesFile = "hashes"
 // maxBatch is how many leaves a Follower hashes before publishing them even while it is behind.
 const maxBatch = 4096
 
-// Follower keeps a Tree current with a store: it reads the whole global order from the start (ReadAll pages,
-// and SubscribeAll to wait for appends when it has seen them all), hashes each event as the next leaf and
+// Follower keeps a Tree current with a store: it reads the whole global order from the start (ScanAll pages
+// if the store is an eventstore.AllScanner, else ReadAll pages, and SubscribeAll to wait for appends when it
+// has seen them all), hashes each event as the next leaf and
 // publishes leaves in batches, at the latest when it reaches the head of the log. Appends never wait for it.
 type Follower struct {
 	Store eventstore.Store
@@ -28,7 +29,8 @@ type Follower struct {
 	// checked against the log as it is read again: a difference stops the follower with a *MismatchError.
 	Dir string
 	// Urgent, if set, marks events that must be covered by a checkpoint at once (allocations); after
-	// publishing a batch holding one, the follower calls OnUrgent with the tree's size.
+	// publishing a batch holding one, the follower calls OnUrgent with the tree's size. Urgent must not keep
+	// the event: it may be a view of the store's own bytes (eventstore.AllScanner).
 	Urgent   func(e *eventstore.RecordedEvent) bool
 	OnUrgent func(size int64)
 	// Rest is how long the follower rests after reaching the head of the log before it reads again, unless
@@ -112,17 +114,42 @@ func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
 		}
 		return fmt.Errorf("translog: follow the log: %w", err)
 	}
-	for {
+	// read hashes the next page of events and returns how many there were: without copying them if the
+	// store is an eventstore.AllScanner (add keeps nothing of an event but its position), else from ReadAll.
+	scanner, _ := f.Store.(eventstore.AllScanner)
+	var addErr error
+	read := func() (int, error) {
+		if scanner != nil {
+			addErr = nil
+			n, err := scanner.ScanAll(ctx, at+1, maxBatch, func(e *eventstore.RecordedEvent) error {
+				addErr = add(e)
+				return addErr
+			})
+			if addErr != nil {
+				return n, addErr
+			}
+			if err != nil {
+				return n, stopped(err)
+			}
+			return n, nil
+		}
 		recs, err := f.Store.ReadAll(ctx, at+1, maxBatch)
 		if err != nil {
-			return stopped(err)
+			return 0, stopped(err)
 		}
 		for i := range recs {
 			if err := add(&recs[i]); err != nil {
-				return err
+				return i, err
 			}
 		}
-		if len(recs) == maxBatch {
+		return len(recs), nil
+	}
+	for {
+		got, err := read()
+		if err != nil || ctx.Err() != nil {
+			return err // nil once ctx ends
+		}
+		if got == maxBatch {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -142,7 +169,7 @@ func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
 			caughtUp()
 			caughtUp = nil
 		}
-		if len(recs) > 0 && rest > 0 && !wasUrgent {
+		if got > 0 && rest > 0 && !wasUrgent {
 			timer.Reset(rest)
 			select {
 			case <-timer.C:
@@ -153,7 +180,7 @@ func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
 			}
 			continue
 		}
-		if len(recs) > 0 {
+		if got > 0 {
 			continue
 		}
 		// Nothing new: wait for the next append.

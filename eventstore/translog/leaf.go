@@ -2,8 +2,9 @@
 // golang.org/x/mod/sumdb/tlog) whose leaf i is the i-th event of the store's global order, and signed
 // checkpoints of it (C2SP tlog-checkpoint in a C2SP signed note, Ed25519).
 //
-// The tree is derived data: a Follower builds it from the store through SubscribeAll, so it works on any
-// backend, and the hashes it keeps on disk are checked against the log on every start. Appends never wait for
+// The tree is derived data: a Follower builds it from the store through ReadAll (or, if the store has it,
+// eventstore.AllScanner, which saves copying every event) and SubscribeAll, so it works on any backend, and
+// the hashes it keeps on disk are checked against the log on every start. Appends never wait for
 // it. The leaf encoding (AppendLeaf) is independent of the backend and documented in docs/VERIFY.md; the
 // auditor's verifier uses this package and nothing of the server.
 package translog

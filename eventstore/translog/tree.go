@@ -21,11 +21,14 @@ type Tree struct {
 	// hashes holds tlog's stored hashes in tlog's storage order, in chunks so that growing never copies;
 	// nHashes of them are published. The Builder writes past nHashes without the lock (readers never look
 	// there) and publishes under it.
-	hashes    [][]tlog.Hash
-	nHashes   int64
-	positions []eventstore.Position // positions[i] is the store position of leaf i
-	grown     chan struct{}         // closed and replaced whenever the tree grows
-	failed    error                 // set if the follower stopped on an error
+	hashes  [][]tlog.Hash
+	nHashes int64
+	// positions holds the store position of every leaf, in chunks of 2^chunkBits so that growing never
+	// copies (nor holds the lock for long); nLeaves of them are published.
+	positions [][]eventstore.Position
+	nLeaves   int64
+	grown     chan struct{} // closed and replaced whenever the tree grows
+	failed    error         // set if the follower stopped on an error
 	// wanted is signalled by waiters, so that a follower resting between batches catches up at once.
 	wanted chan struct{}
 }
@@ -34,6 +37,11 @@ type Tree struct {
 const chunkBits = 16
 
 func (t *Tree) hashAt(x int64) tlog.Hash { return t.hashes[x>>chunkBits][x&(1<<chunkBits-1)] }
+
+// positionAt returns the store position of leaf i. The caller holds t.mu.
+func (t *Tree) positionAt(i int64) eventstore.Position {
+	return t.positions[i>>chunkBits][i&(1<<chunkBits-1)]
+}
 
 // NewTree returns an empty tree.
 func NewTree() *Tree { return &Tree{grown: make(chan struct{}), wanted: make(chan struct{}, 1)} }
@@ -53,17 +61,17 @@ var ErrNotYet = errors.New("translog: the tree does not reach that far")
 func (t *Tree) Size() int64 {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return int64(len(t.positions))
+	return t.nLeaves
 }
 
 // Head returns the number of leaves and the store position of the last one (Start if empty).
 func (t *Tree) Head() (int64, eventstore.Position) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if len(t.positions) == 0 {
+	if t.nLeaves == 0 {
 		return 0, eventstore.Start
 	}
-	return int64(len(t.positions)), t.positions[len(t.positions)-1]
+	return t.nLeaves, t.positionAt(t.nLeaves - 1)
 }
 
 // ReadHashes implements tlog.HashReader over the stored hashes.
@@ -121,10 +129,10 @@ func (t *Tree) ConsistencyProof(n1, n2 int64) (tlog.TreeProof, error) {
 func (t *Tree) Position(i int64) (eventstore.Position, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if i < 0 || i >= int64(len(t.positions)) {
+	if i < 0 || i >= t.nLeaves {
 		return 0, fmt.Errorf("%w: leaf %d", ErrNotYet, i)
 	}
-	return t.positions[i], nil
+	return t.positionAt(i), nil
 }
 
 // LeafAt returns the index of the leaf of the event at store position p, and false if the tree has not
@@ -132,8 +140,9 @@ func (t *Tree) Position(i int64) (eventstore.Position, error) {
 func (t *Tree) LeafAt(p eventstore.Position) (int64, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	i := sort.Search(len(t.positions), func(i int) bool { return t.positions[i] >= p })
-	if i < len(t.positions) && t.positions[i] == p {
+	n := int(t.nLeaves)
+	i := sort.Search(n, func(i int) bool { return t.positionAt(int64(i)) >= p })
+	if i < n && t.positionAt(int64(i)) == p {
 		return int64(i), true
 	}
 	return 0, false
@@ -144,11 +153,11 @@ func (t *Tree) LeafAt(p eventstore.Position) (int64, bool) {
 func (t *Tree) WaitPosition(ctx context.Context, p eventstore.Position) (int64, error) {
 	for {
 		t.mu.RLock()
-		n, grown, failed := len(t.positions), t.grown, t.failed
-		reached := n > 0 && t.positions[n-1] >= p
+		n, grown, failed := t.nLeaves, t.grown, t.failed
+		reached := n > 0 && t.positionAt(n-1) >= p
 		t.mu.RUnlock()
 		if reached {
-			return int64(n), nil
+			return n, nil
 		}
 		if failed != nil {
 			return 0, failed
@@ -166,7 +175,7 @@ func (t *Tree) WaitPosition(ctx context.Context, p eventstore.Position) (int64, 
 func (t *Tree) WaitSize(ctx context.Context, n int64) error {
 	for {
 		t.mu.RLock()
-		size, grown, failed := int64(len(t.positions)), t.grown, t.failed
+		size, grown, failed := t.nLeaves, t.grown, t.failed
 		t.mu.RUnlock()
 		if size >= n {
 			return nil
@@ -192,22 +201,26 @@ func (t *Tree) Grown() <-chan struct{} {
 
 // Builder adds leaves to a tree in batches. Only one Builder may extend a tree, and it is not safe for
 // concurrent use; readers of the Tree see a batch once Flush returns.
+//
+// Adding a leaf allocates nothing: the leaf's bytes are encoded into a buffer the builder keeps, and its
+// stored hashes (the leaf hash, then the hash of every subtree the leaf completes) are written straight into
+// the tree's chunks, computed with tlog.RecordHash and tlog.NodeHash at the indexes tlog.StoredHashIndex
+// gives — the same hashes, in the same order, as tlog.StoredHashesForRecordHash returns (a test checks it),
+// without its per-call slices.
 type Builder struct {
 	t       *Tree
 	pos     []eventstore.Position // positions of the leaves not yet published
 	written int64                 // stored hashes written, published or not
 	leaves  int64                 // leaves added, published or not
-	buf     []byte
-	reader  tlog.HashReaderFunc
+	buf     []byte                // the leaf being encoded, reused
+	added   []tlog.Hash           // what Flush returns, reused
 }
 
 // NewBuilder returns a builder that extends t.
 func NewBuilder(t *Tree) *Builder {
 	t.mu.RLock()
-	b := &Builder{t: t, written: t.nHashes, leaves: int64(len(t.positions))}
-	t.mu.RUnlock()
-	b.reader = b.read
-	return b
+	defer t.mu.RUnlock()
+	return &Builder{t: t, written: t.nHashes, leaves: t.nLeaves}
 }
 
 // Add hashes one event as the next leaf. The leaf becomes visible at the next Flush.
@@ -218,19 +231,24 @@ func (b *Builder) Add(e *eventstore.RecordedEvent) error {
 
 // AddHash adds a leaf by its hash.
 func (b *Builder) AddHash(h tlog.Hash, p eventstore.Position) error {
-	hs, err := tlog.StoredHashesForRecordHash(b.leaves, h, b.reader)
-	if err != nil {
-		return err
+	n := b.leaves
+	if b.written != tlog.StoredHashIndex(0, n) {
+		return fmt.Errorf("translog: the builder has %d stored hashes for %d leaves", b.written, n)
 	}
-	for _, x := range hs {
-		b.put(x)
+	b.put(h)
+	// Leaf n completes one subtree per trailing 1 bit of n: at level l, the subtree whose left half is the
+	// complete subtree n>>l - 1 of that level, stored earlier.
+	for level := 0; n>>level&1 == 1; level++ {
+		h = tlog.NodeHash(b.t.hashAt(tlog.StoredHashIndex(level, n>>level-1)), h)
+		b.put(h)
 	}
 	b.leaves++
 	b.pos = append(b.pos, p)
 	return nil
 }
 
-// put writes the next stored hash past the published ones.
+// put writes the next stored hash past the published ones. The builder is the tree's only writer, so it
+// reads its own writes (hashAt above) without the lock; readers never look past the published ones.
 func (b *Builder) put(h tlog.Hash) {
 	t := b.t
 	c := int(b.written >> chunkBits)
@@ -243,24 +261,11 @@ func (b *Builder) put(h tlog.Hash) {
 	b.written++
 }
 
-// read reads stored hashes, published or written by this builder. The builder is the tree's only writer, so
-// it reads its own writes without the lock.
-func (b *Builder) read(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= b.written {
-			return nil, fmt.Errorf("translog: stored hash %d is not computed yet", x)
-		}
-		out[i] = b.t.hashAt(x)
-	}
-	return out, nil
-}
-
 // Pending returns how many leaves wait for Flush.
 func (b *Builder) Pending() int { return len(b.pos) }
 
 // Flush publishes the batch and returns the stored hashes it added (for persisting) and the index of the
-// first of them.
+// first of them. The returned slice is the builder's own: it is valid until the next Flush.
 func (b *Builder) Flush() ([]tlog.Hash, int64) {
 	if len(b.pos) == 0 {
 		return nil, 0
@@ -269,16 +274,27 @@ func (b *Builder) Flush() ([]tlog.Hash, int64) {
 	t.mu.Lock()
 	first := t.nHashes
 	t.nHashes = b.written
-	t.positions = append(t.positions, b.pos...)
+	for _, p := range b.pos {
+		c := int(t.nLeaves >> chunkBits)
+		if c == len(t.positions) {
+			t.positions = append(t.positions, make([]eventstore.Position, 1<<chunkBits))
+		}
+		t.positions[c][t.nLeaves&(1<<chunkBits-1)] = p
+		t.nLeaves++
+	}
 	close(t.grown)
 	t.grown = make(chan struct{})
 	t.mu.Unlock()
 	b.pos = b.pos[:0]
-	added := make([]tlog.Hash, 0, b.written-first)
-	for x := first; x < b.written; x++ {
-		added = append(added, t.hashAt(x))
+	b.added = b.added[:0]
+	for x := first; x < b.written; {
+		// Copy chunk by chunk.
+		c, i := x>>chunkBits, x&(1<<chunkBits-1)
+		end := min(int64(1<<chunkBits), i+b.written-x)
+		b.added = append(b.added, t.hashes[c][i:end]...)
+		x += end - i
 	}
-	return added, first
+	return b.added, first
 }
 
 // fail records that the tree stops growing, and wakes waiters.
@@ -297,6 +313,7 @@ type hashFile struct {
 	old    []byte // what the file held at start, checked against what the log gives
 	size   int64  // bytes written, whole hashes only
 	broken bool   // a write failed (a full disk): nothing more is written this run; the next start extends it
+	fresh  []byte // the bytes of a batch to append, reused
 }
 
 func openHashFile(path string) (*hashFile, error) {
@@ -333,7 +350,7 @@ func (e *MismatchError) Error() string {
 
 // add checks new stored hashes against the old file and appends those beyond it.
 func (h *hashFile) add(hs []tlog.Hash, firstIndex int64) (int64, bool) {
-	fresh := make([]byte, 0, len(hs)*tlog.HashSize)
+	fresh := h.fresh[:0]
 	for i, x := range hs {
 		off := (firstIndex + int64(i)) * tlog.HashSize
 		if off+tlog.HashSize <= int64(len(h.old)) {
@@ -344,6 +361,7 @@ func (h *hashFile) add(hs []tlog.Hash, firstIndex int64) (int64, bool) {
 		}
 		fresh = append(fresh, x[:]...)
 	}
+	h.fresh = fresh[:0]
 	if len(fresh) > 0 && !h.broken {
 		// Derived data, so no fsync; a failed write is cut off, and the next start extends the file from
 		// the log.
