@@ -65,6 +65,30 @@ func TestBrowserChecksBallotReceipts(t *testing.T) {
 		}
 	})
 
+	t.Run("the check speaks the reader's language", func(t *testing.T) {
+		for _, tc := range []struct{ lang, verdict, step string }{
+			{"ru", "Доказано: ваш бюллетень есть в публичном журнале", "бюллетень в almaty-2026 / almaly с выбором: almaty-2026.almaly.01"},
+			{"kk", "Дәлелденді: бюллетеніңіз ашық журналда", "almaty-2026 / almaly бюллетені, таңдауы: almaty-2026.almaly.01"},
+		} {
+			verdict, words, steps := checkVerdict(t, b, checkURL+"&lang="+tc.lang)
+			if verdict != "ok" || !strings.HasPrefix(words, tc.verdict) {
+				t.Errorf("%s: verdict %s %q, want it to start %q", tc.lang, verdict, words, tc.verdict)
+			}
+			if all := strings.Join(steps, "\n"); !strings.Contains(all, tc.step) || strings.Contains(all, "The proof leads") {
+				t.Errorf("%s: steps %q, want them translated, with %q", tc.lang, steps, tc.step)
+			}
+		}
+		// A receipt that must fail, fails in the reader's language too.
+		verdict, words, _ := checkVerdict(t, b, fmt.Sprintf("/check?leaf=%d&hash=%s&lang=ru", leaf+1_000_000, url.QueryEscape(hash)))
+		if verdict != "fail" || !strings.HasPrefix(words, "Не доказано") {
+			t.Errorf("ru, a leaf the log lacks: verdict %s %q", verdict, words)
+		}
+		// The choice is remembered (a cookie): choose English again for the subtests that follow.
+		if verdict, words, _ := checkVerdict(t, b, checkURL+"&lang=en"); verdict != "ok" || !strings.HasPrefix(words, "Proven") {
+			t.Fatalf("back to English: verdict %s %q", verdict, words)
+		}
+	})
+
 	t.Run("a counted ballot's receipt shows the count", func(t *testing.T) {
 		// A ballot of the counted cycle: its leaf and hash as the proof API gives them.
 		var feed struct {

@@ -54,12 +54,12 @@
   async function checkNote(note, vkey) {
     // name+hash+key, where the base64 key may itself contain "+".
     const v = vkey.trim(), i = v.indexOf("+"), j = v.indexOf("+", i + 1);
-    if (i <= 0 || j !== i + 9) throw new Error("the signature key is not of the form name+hash+key");
+    if (i <= 0 || j !== i + 9) throw new Error(M("keyForm", "the signature key is not of the form name+hash+key"));
     const name = v.slice(0, i), hashHex = v.slice(i + 1, j), keyB64 = v.slice(j + 1);
     const raw = b64(keyB64);
-    if (raw.length !== 33 || raw[0] !== 1) throw new Error("the signature key is not an Ed25519 key");
+    if (raw.length !== 33 || raw[0] !== 1) throw new Error(M("keyType", "the signature key is not an Ed25519 key"));
     const split = note.lastIndexOf("\n\n");
-    if (split < 0) throw new Error("the checkpoint carries no signature");
+    if (split < 0) throw new Error(M("noSig", "the checkpoint carries no signature"));
     const text = note.slice(0, split + 1);
     const key = await crypto.subtle.importKey("raw", raw.slice(1), { name: "Ed25519" }, false, ["verify"]);
     for (const line of note.slice(split + 2).split("\n")) {
@@ -93,6 +93,16 @@
     return { stream, revision, type, data };
   }
 
+  // The page's words, in the reader's language: the server renders each message of check.html's #msgs with
+  // placeholders {1}, {2}, … where this script puts the values. English stands here for a page without them.
+  const words = {};
+  document.querySelectorAll("#msgs li").forEach((li) => { words[li.dataset.k] = li.textContent; });
+  function M(key, english, ...args) {
+    let text = words[key] || english;
+    args.forEach((a, i) => { text = text.split("{" + (i + 1) + "}").join(String(a)); });
+    return text;
+  }
+
   function say(ok, text) {
     const li = document.createElement("li");
     li.textContent = (ok ? "\u2713 " : "\u2717 ") + text;
@@ -108,70 +118,73 @@
   async function check(leafText, hashText, keyText) {
     steps.textContent = "";
     result.dataset.result = "";
-    result.textContent = "Checking…";
+    result.textContent = M("checking", "Checking…");
     const leaf = Number(leafText.trim());
-    if (!Number.isInteger(leaf) || leaf < 0) return finish(false, "Not proven: the leaf number must be a whole number.");
+    if (!Number.isInteger(leaf) || leaf < 0) return finish(false, M("leafNum", "Not proven: the leaf number must be a whole number."));
     let want;
     try { want = b64(hashText); } catch (e) { want = new Uint8Array(); }
-    if (want.length !== 32) return finish(false, "Not proven: the leaf hash must be the 44-character code from your receipt.");
+    if (want.length !== 32) return finish(false, M("leafHash", "Not proven: the leaf hash must be the 44-character code from your receipt."));
     const resp = await fetch("/v1/receipts/" + leaf, { headers: { Accept: "application/json" } });
-    if (!resp.ok) return finish(false, "Not proven: the server has no entry number " + leaf + " covered by a signed checkpoint.");
+    if (!resp.ok) return finish(false, M("noEntry", "Not proven: the server has no entry number {1} covered by a signed checkpoint.", leaf));
     const r = await resp.json();
     const key = keyText.trim() || r.verifier_key;
-    say(true, "The log's signature key used: " + key + (keyText.trim() ? " (the one you entered)" : " (announced by this server — compare it with the published one)"));
+    say(true, keyText.trim() ? M("keyYours", "The log's signature key used: {1} (the one you entered)", key)
+      : M("keyServer", "The log's signature key used: {1} (announced by this server — compare it with the published one)", key));
     // While a cycle hides ballots during voting, the server shows the entry's hash only, not its contents.
     const bytes = r.leaf_bytes ? b64(r.leaf_bytes) : null;
     const h = bytes ? await leafHash(bytes) : b64(r.leaf_hash);
     if (!same(h, want)) {
-      say(false, "The entry at number " + leaf + " is not the one on your receipt: its hash is different.");
-      return finish(false, "Not proven: the log does not hold your receipt's ballot at this place.");
+      say(false, M("otherEntry", "The entry at number {1} is not the one on your receipt: its hash is different.", leaf));
+      return finish(false, M("notHere", "Not proven: the log does not hold your receipt's ballot at this place."));
     }
-    say(true, bytes ? "The server showed the entry with number " + leaf + ", and its contents match your receipt's hash."
-      : "The entry with number " + leaf + " has your receipt's hash; its contents stay hidden until voting closes.");
+    say(true, bytes ? M("shown", "The server showed the entry with number {1}, and its contents match your receipt's hash.", leaf)
+      : M("hidden", "The entry with number {1} has your receipt's hash; its contents stay hidden until voting closes.", leaf));
     let cp;
     try { cp = await checkNote(r.checkpoint.note, key); } catch (e) { cp = null; say(false, String(e.message || e)); }
     if (!cp) {
-      say(false, "The checkpoint is not signed by this key.");
-      return finish(false, "Not proven: the log's checkpoint does not carry a valid signature of the key.");
+      say(false, M("badSig", "The checkpoint is not signed by this key."));
+      return finish(false, M("badSigEnd", "Not proven: the log's checkpoint does not carry a valid signature of the key."));
     }
-    say(true, "The checkpoint of the whole log (" + cp.size + " entries) is signed by the log's key.");
+    say(true, M("sigOK", "The checkpoint of the whole log ({1} entries) is signed by the log's key.", cp.size));
     const proof = (r.proof || []).map(b64);
     const root = await rootFromProof(leaf, cp.size, h, proof);
     if (!root || !same(root, cp.root)) {
-      say(false, "The proof does not lead from your entry to the signed checkpoint.");
-      return finish(false, "Not proven: the inclusion proof does not match the signed checkpoint.");
+      say(false, M("badProof", "The proof does not lead from your entry to the signed checkpoint."));
+      return finish(false, M("badProofEnd", "Not proven: the inclusion proof does not match the signed checkpoint."));
     }
-    say(true, "The proof leads from your entry to the signed checkpoint: your entry is part of the log everyone sees.");
+    say(true, M("proofOK", "The proof leads from your entry to the signed checkpoint: your entry is part of the log everyone sees."));
     if (bytes) {
       const e = decodeLeaf(bytes);
-      let what = e.type + " in " + e.stream;
+      let what = M("entryIn", "{1} in {2}", e.type, e.stream);
       try {
         const d = JSON.parse(e.data);
-        if (d.choices) what = "a ballot in " + d.cycle_id + " / " + d.district_id + " choosing " + d.choices.map((c) => c.proposal_id + (c.points ? " (" + c.points + " points)" : "")).join(", ");
+        if (d.choices) what = M("ballotIn", "a ballot in {1} / {2} choosing {3}", d.cycle_id, d.district_id,
+          d.choices.map((c) => c.proposal_id + (c.points ? " (" + M("points", "{1} points", c.points) + ")" : "")).join(", "));
       } catch (_) { /* show the type and stream */ }
-      say(true, "What the entry says: " + what + ".");
+      say(true, M("what", "What the entry says: {1}.", what));
     }
-    let verdict = "Proven: your ballot is in the public log, unchanged, under a checkpoint signed by the log's key.";
-    if (r.superseded) say(true, "You replaced this ballot later; the newer ballot is the one that counts.");
+    let verdict = M("proven", "Proven: your ballot is in the public log, unchanged, under a checkpoint signed by the log's key.");
+    if (r.superseded) say(true, M("superseded", "You replaced this ballot later; the newer ballot is the one that counts."));
     if (r.allocation) {
       const a = r.allocation;
-      const winners = (a.winners || []).map((w) => w.proposal_id).join(", ") || "none";
-      say(true, "The district has been counted (rule " + a.rule + ", " + a.ballots_counted + " ballots, one current ballot per voter). Funded: " + winners + ".");
+      const winners = (a.winners || []).map((w) => w.proposal_id).join(", ") || M("none", "none");
+      say(true, M("counted", "The district has been counted (rule {1}, {2} ballots, one current ballot per voter). Funded: {3}.", a.rule, a.ballots_counted, winners));
       if (a.checkpoint) {
         const acp = await checkNote(a.checkpoint.note, key).catch(() => null);
-        say(!!acp, acp ? "The count is covered by the signed checkpoint of " + acp.size + " entries; anyone can recount it with `pbledger verify`." : "The checkpoint covering the count is not signed by the key.");
-        if (!acp) return finish(false, "Not proven: the count's checkpoint is not signed by the log's key.");
+        say(!!acp, acp ? M("covered", "The count is covered by the signed checkpoint of {1} entries; anyone can recount it with `pbledger verify`.", acp.size)
+          : M("countBadSig", "The checkpoint covering the count is not signed by the key."));
+        if (!acp) return finish(false, M("countBadSigEnd", "Not proven: the count's checkpoint is not signed by the log's key."));
       }
-      verdict += " The district's count is recorded; see above.";
+      verdict += M("recorded", " The district's count is recorded; see above.");
     } else {
-      say(true, "The district has not been counted yet; come back after the count to see the result that included your ballot.");
+      say(true, M("notCounted", "The district has not been counted yet; come back after the count to see the result that included your ballot."));
     }
     finish(true, verdict);
   }
 
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    check(form.leaf.value, form.hash.value, form.key.value).catch((e) => finish(false, "Not proven: " + (e.message || e)));
+    check(form.leaf.value, form.hash.value, form.key.value).catch((e) => finish(false, M("notProven", "Not proven: {1}", e.message || e)));
   });
   if (form.leaf.value && form.hash.value) form.requestSubmit();
 })();
