@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"sync"
 	"syscall"
 	"time"
@@ -134,6 +135,9 @@ func (s *Store) writer() {
 			}
 		}
 		s.commit(batch, &builder)
+		if s.needFlush() {
+			s.flushIndex() // errors are logged; the tail stays in memory until the next try
+		}
 		if len(batch) > 1 {
 			// The appenders just answered are about to send their next appends. Letting them run first
 			// puts those appends into the next commit instead of the one after, which is most of the
@@ -215,10 +219,8 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 			answers = append(answers, answer{req: r, res: appendResult{res: res}, pending: res.Position >= first})
 			continue
 		}
-		var rev eventstore.Revision
-		if st, ok := s.streams.get(r.stream); ok {
-			rev = eventstore.Revision(s.streams.len(st))
-		}
+		st, _ := s.stream(r.stream)
+		rev := eventstore.Revision(st.len())
 		created := false
 		for i := range r.events {
 			e := &r.events[i]
@@ -260,7 +262,7 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 	if err == nil {
 		s.mu.Lock()
 		for _, off := range b.offsets {
-			s.locs = append(s.locs, loc{seg: segNo, off: uint32(frameOff + int64(off))})
+			s.tlocs = append(s.tlocs, loc{seg: segNo, off: uint32(frameOff + int64(off))})
 		}
 		s.segments[segNo].size = frameOff + int64(len(frame))
 		s.segments[segNo].lastFrame = frameOff
@@ -323,21 +325,21 @@ func (s *Store) commit(batch []*appendReq, b *frameBuilder) {
 // decide checks one append against the index (which already holds this batch's earlier appends). It
 // returns retry true with the original result for an idempotent retry.
 func (s *Store) decide(r *appendReq, next eventstore.Position) (eventstore.AppendResult, bool, error) {
-	if p, ok := s.ids[r.events[0].ID]; ok {
+	if p, ok := s.idPos(r.events[0].ID); ok {
 		if res, same := s.sameWrite(r, p); same {
 			return res, true, nil
 		}
 		return eventstore.AppendResult{}, false, fmt.Errorf("filestore: append %s: %w: %s is already stored at position %d", r.stream, eventstore.ErrDuplicateEventID, r.events[0].ID, p)
 	}
 	for _, e := range r.events[1:] {
-		if p, ok := s.ids[e.ID]; ok {
+		if p, ok := s.idPos(e.ID); ok {
 			return eventstore.AppendResult{}, false, fmt.Errorf("filestore: append %s: %w: %s is already stored at position %d", r.stream, eventstore.ErrDuplicateEventID, e.ID, p)
 		}
 	}
-	st, exists := s.streams.get(r.stream)
+	st, exists := s.stream(r.stream)
 	var current eventstore.Revision
 	if exists {
-		current = eventstore.Revision(s.streams.len(st) - 1)
+		current = eventstore.Revision(st.len() - 1)
 	}
 	if !r.expected.Check(current, exists) {
 		return eventstore.AppendResult{}, false, fmt.Errorf("filestore: %w", &eventstore.WrongExpectedRevisionError{
@@ -351,22 +353,23 @@ func (s *Store) decide(r *appendReq, next eventstore.Position) (eventstore.Appen
 // same stream, same IDs in the same order, and nothing more or less. Only events whose IDs are in the
 // index can match, so an ID from this very batch is compared against the index entries the batch added.
 func (s *Store) sameWrite(r *appendReq, p eventstore.Position) (eventstore.AppendResult, bool) {
-	entry, exists := s.streams.get(r.stream)
+	st, exists := s.stream(r.stream)
 	if !exists {
 		return eventstore.AppendResult{}, false
 	}
-	positions := s.streams.positions(entry)
-	rev, ok := revisionOf(positions, p)
-	if !ok {
+	count := st.len()
+	r0 := sort.Search(count, func(i int) bool { return s.posAt(st, i) >= p })
+	if r0 == count || s.posAt(st, r0) != p {
 		return eventstore.AppendResult{}, false
 	}
+	rev := eventstore.Revision(r0)
 	n := len(r.events)
-	if int(rev)+n > len(positions) {
+	if r0+n > count {
 		return eventstore.AppendResult{}, false
 	}
 	for i, e := range r.events {
 		want := p + eventstore.Position(i)
-		if got, ok := s.ids[e.ID]; !ok || got != want || positions[int(rev)+i] != want {
+		if got, ok := s.idPos(e.ID); !ok || got != want || s.posAt(st, r0+i) != want {
 			return eventstore.AppendResult{}, false
 		}
 	}
@@ -394,23 +397,6 @@ func (s *Store) appendSize(p eventstore.Position) int {
 		return -1
 	}
 	return e.total
-}
-
-// revisionOf finds the revision of position p in a stream's ascending positions.
-func revisionOf(positions []eventstore.Position, p eventstore.Position) (eventstore.Revision, bool) {
-	lo, hi := 0, len(positions)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if positions[m] < p {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo < len(positions) && positions[lo] == p {
-		return eventstore.Revision(lo), true
-	}
-	return 0, false
 }
 
 // writeFrame writes frame at the end of the last segment, rolling to a new segment first if it would not

@@ -56,6 +56,9 @@ func TestCrashChild(t *testing.T) {
 		return
 	}
 	seed, _ := strconv.ParseUint(os.Getenv(crashSeedEnv), 10, 64)
+	// The index's tail is merged into a new index file every few dozen events, so kills also land while one
+	// is being written or swapped in.
+	defer filestore.SetFlushEvery(48)()
 	s, err := filestore.Open(context.Background(), dir, filestore.Options{SegmentSize: 64 << 10, Logger: quietLogger()})
 	if err != nil {
 		fmt.Fprintf(os.Stdout, "open-error %v\n", err)

@@ -1,6 +1,10 @@
 package filestore
 
-import "os"
+import (
+	"os"
+
+	"github.com/google/uuid"
+)
 
 // FrameStarts returns the offsets at which the valid frames of a segment file start, and where the last
 // one ends, for tests that damage the log at chosen places.
@@ -32,8 +36,35 @@ func SetStreamHash(f func(string) uint64) (restore func()) {
 	return func() { streamHash = old }
 }
 
+// SetIDHash replaces the hash of event IDs in the persisted index (tests give a poor one, to exercise
+// collisions) and returns a function that puts the real one back.
+func SetIDHash(f func(uuid.UUID) uint64) (restore func()) {
+	old := idHash
+	idHash = f
+	return func() { idHash = old }
+}
+
+// SetFlushEvery sets how many events the in-memory tail of the index may hold before it is merged into the
+// index file, and returns a function that puts the default back.
+func SetFlushEvery(n int) (restore func()) {
+	old := flushEvery.Load()
+	flushEvery.Store(uint64(n))
+	return func() { flushEvery.Store(old) }
+}
+
+// IndexTail returns how many events the store indexes in memory (the tail after the index file).
+func IndexTail(s *Store) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return int(s.committed - s.baseN())
+}
+
 // SetWriteFault makes the store's writes to segment files go through fn (nil: straight to the file). Set it
 // while no append is in flight; the next append's hand-off to the writer orders it.
 func SetWriteFault(s *Store, fn func(f *os.File, b []byte, off int64) (int, error)) {
 	s.writeFault = fn
 }
+
+// FlushIndex merges the store's in-memory tail into a new index file now, as the writer does when the tail
+// has grown, even if the tail is empty. Call it while no append is in flight.
+func FlushIndex(s *Store) error { return s.flushIndex() }

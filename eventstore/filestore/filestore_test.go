@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/eventstore/filestore"
 	"github.com/pbledger/pbledger/eventstore/storetest"
@@ -55,5 +57,15 @@ func TestContractSmallSegments(t *testing.T) {
 // persisted index must record and reload colliding streams.
 func TestContractWithStreamHashCollisions(t *testing.T) {
 	defer filestore.SetStreamHash(func(s string) uint64 { return uint64(len(s) % 7) })()
+	storetest.Run(t, backend(filestore.Options{SegmentSize: 4096}))
+}
+
+// TestContractMergingTheIndexEveryCommit runs the suite with the in-memory tail of the index merged into the
+// index file after (nearly) every commit, and hashes of stream names and event IDs that collide all the time:
+// every lookup then crosses the mapped index file and the tail, and every hit must be confirmed in the log.
+func TestContractMergingTheIndexEveryCommit(t *testing.T) {
+	defer filestore.SetFlushEvery(1)()
+	defer filestore.SetStreamHash(func(s string) uint64 { return uint64(len(s)%3) << 62 })()
+	defer filestore.SetIDHash(func(id uuid.UUID) uint64 { return uint64(id[15]%5) << 61 })()
 	storetest.Run(t, backend(filestore.Options{SegmentSize: 4096}))
 }

@@ -2,6 +2,7 @@ package filestore
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/google/uuid"
@@ -17,40 +20,84 @@ import (
 	"github.com/pbledger/pbledger/eventstore"
 )
 
-// The persisted index: Close writes the index (where each event is, each stream's positions, each event's
-// ID) to indexFile, with the extent of the log it covers. The next Open loads it instead of reading and
-// checking every frame of that prefix again, then reads and checks only the frames after it, as usual. So
-// opening a large log costs reading the index, not the log. See docs/STORAGE.md, "The persisted index".
+// The persisted index: the index (where each event is, each stream's positions, each event's ID) of the log
+// up to some position, in indexFile, used straight from a read-only mapping (diskindex.go). Only the tail of
+// the log after it is indexed in memory, and the tail is merged into a new file whenever it grows past
+// flushEvery (and at Close), so the heap does not grow with the log and Open maps a file instead of filling
+// maps. Open then reads and checks only the frames after the file's extent, as usual. See docs/STORAGE.md,
+// "The persisted index".
 //
-// The prefix is trusted only if it is still the log the index was written from: the same segment files,
-// each at least as long as recorded, and the last frame of each recorded segment still where the index says,
-// intact (its checksums verified) and with the checksum the index recorded. Anything else (an index from
-// another log, a restored backup, a damaged index file) and the index is ignored: the whole log is read
-// and checked as without one.
+// The file is trusted only if it is still the log it was written from: the same segment files, each at least
+// as long as recorded, and the last frame of each recorded segment still where the file says, intact (its
+// checksums verified) and with the checksum the file recorded. Anything else (an index from another log, a
+// restored backup, a damaged index file) and the file is ignored: the whole log is read and checked as
+// without one.
 
-const (
-	indexFile    = "index.pbi"
-	indexMagic   = "PBLIDX02"
-	indexVersion = 1
-)
+const indexFile = "index.pbi"
 
-// indexSegment is what the index records of one segment.
-type indexSegment struct {
-	first     eventstore.Position
-	size      int64  // end of its last frame
-	lastFrame int64  // offset of its last frame; 0 if it has none
-	lastCRC   uint32 // the payload checksum of that frame
+// flushEvery is how many events the tail indexed in memory may hold before it is merged into a new index
+// file (or an eighth of the file's events, if more: so the merges of a growing log cost O(1) per event).
+// Tests lower it (atomic: a test restores it while stores of the contract suite may still be running).
+var flushEvery = func() *atomic.Uint64 { var v atomic.Uint64; v.Store(1 << 20); return &v }()
+
+// needFlush reports whether the tail is due to be merged into the index file. The caller is the one that
+// changes the index (the writer, or Open).
+func (s *Store) needFlush() bool {
+	base := s.baseN()
+	return s.committed-base >= max(eventstore.Position(flushEvery.Load()), base/8) && s.committed >= s.flushRetry
 }
 
-// writeIndex writes the index of everything committed. The caller holds mu and no append is in flight.
-// The file appears atomically (temporary file, rename); it is not synced: a damaged or missing index is
-// only a slower open.
-func (s *Store) writeIndex() error {
+// closeFlushMin is the tail that Close always merges into the index file; a smaller one only if it is at
+// least 1/64 of the file's events.
+const closeFlushMin = 1 << 16
+
+// baseN returns the last position the persisted index covers (0 if none).
+func (s *Store) baseN() eventstore.Position {
+	if s.base == nil {
+		return 0
+	}
+	return s.base.committed
+}
+
+// locAt returns where the committed (or being committed) event at position p starts. The caller holds mu.
+func (s *Store) locAt(p eventstore.Position) loc {
+	if n := s.baseN(); p > n {
+		return s.tlocs[p-n-1]
+	}
+	return s.base.locs[p-1]
+}
+
+// flushIndex writes the index of everything committed (the index file merged with the tail), maps it in
+// place of the old one and lets go of the tail. Only the goroutine that changes the index calls it (the
+// writer between commits, Open, or Close once the writer has stopped); it holds no lock. On failure the
+// store keeps its tail in memory and tries again flushEvery events later.
+func (s *Store) flushIndex() error {
+	ix, err := s.writeIndex()
+	if err != nil {
+		s.flushRetry = s.committed + eventstore.Position(flushEvery.Load())
+		s.log.Warn("filestore: could not write the persisted index; keeping the index in memory", "dir", s.dir, "err", err)
+		return err
+	}
+	s.mu.Lock()
+	old := s.base
+	s.base = ix
+	s.tlocs = nil
+	s.ids = make(map[uuid.UUID]eventstore.Position)
+	s.streams = newStreamTable(s.streamNameIs)
+	s.mu.Unlock()
+	// Snapshots taken before the swap still use the old mapping: the last of them unmaps it.
+	old.retire()
+	return nil
+}
+
+// writeIndex writes the index file of everything committed and maps it. The file appears atomically
+// (temporary file, rename); it is not synced: a damaged or missing index is only a slower open.
+func (s *Store) writeIndex() (*diskIndex, error) {
 	path := filepath.Join(s.dir, indexFile)
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ok := false
 	defer func() {
@@ -59,182 +106,301 @@ func (s *Store) writeIndex() error {
 			os.Remove(tmp)
 		}
 	}()
-	h := crc32.New(castagnoli)
-	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
-	var buf [binary.MaxVarintLen64]byte
-	uv := func(v uint64) { w.Write(buf[:binary.PutUvarint(buf[:], v)]) }
-	w.WriteString(indexMagic)
-	uv(indexVersion)
-	uv(uint64(s.committed))
-	uv(uint64(len(s.segments)))
-	for _, seg := range s.segments {
+	base, committed := s.base, s.committed
+	baseN := s.baseN()
+	var baseIDs, baseStreams []hashEntry
+	var baseLocs []loc
+	if base != nil {
+		baseIDs, baseStreams, baseLocs = base.ids, base.streams, base.locs
+	}
+	// The tail's IDs and streams, sorted by hash (ties by position, so the order does not depend on the maps').
+	tids := make([]hashEntry, 0, len(s.ids))
+	for id, p := range s.ids {
+		tids = append(tids, hashEntry{hash: idHash(id), val: uint64(p)})
+	}
+	sortEntries(tids)
+	var tstreams []tailStream
+	s.streams.all(func(h uint64, e streamEntry) { tstreams = append(tstreams, tailStream{hash: h, e: e}) })
+	slices.SortFunc(tstreams, func(a, b tailStream) int {
+		if c := cmp.Compare(a.hash, b.hash); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.e.first, b.e.first)
+	})
+
+	hs := headerSize(len(s.segments))
+	if _, err := f.Seek(int64(hs), io.SeekStart); err != nil {
+		return nil, err
+	}
+	w := &crcWriter{}
+	w.w = bufio.NewWriterSize(summer{f, &w.sum}, 1<<20)
+	// The old file is read through once, a section after another: its pages are let go after each, so a
+	// merge does not leave the whole old index resident.
+	releaseBase := func() {
+		if base != nil {
+			release(base.data)
+		}
+	}
+	w.write(bytesOf(baseLocs))
+	w.write(bytesOf(s.tlocs[:committed-baseN]))
+	releaseBase()
+
+	idBits := dirBits(int(committed))
+	d := newDirBuilder(idBits)
+	i, j := 0, 0
+	for i < len(baseIDs) || j < len(tids) {
+		var e hashEntry
+		if j == len(tids) || i < len(baseIDs) && baseIDs[i].hash <= tids[j].hash {
+			e, i = baseIDs[i], i+1
+		} else {
+			e, j = tids[j], j+1
+		}
+		d.add(e.hash)
+		w.u64(e.hash)
+		w.u64(e.val)
+	}
+	if d.n != uint64(committed) {
+		return nil, fmt.Errorf("index of %d event IDs for %d events", d.n, committed)
+	}
+	w.write(bytesOf(d.finish()))
+	releaseBase()
+
+	sBits := dirBits(len(baseStreams) + len(tstreams))
+	d = newDirBuilder(sBits)
+	npos := uint64(0)
+	s.mergedStreams(base, tstreams, func(h uint64, b baseStream, t *streamEntry) {
+		n := b.len()
+		if t != nil {
+			n += s.streams.len(*t)
+		}
+		d.add(h)
+		w.u64(h)
+		if n == 1 {
+			if t != nil {
+				w.u64(uint64(t.first))
+			} else {
+				w.u64(uint64(b.first))
+			}
+			return
+		}
+		w.u64(multiFlag | npos)
+		npos += 1 + uint64(n)
+	})
+	nstreams := d.n
+	w.write(bytesOf(d.finish()))
+	releaseBase()
+	s.mergedStreams(base, tstreams, func(h uint64, b baseStream, t *streamEntry) {
+		n := b.len()
+		if t != nil {
+			n += s.streams.len(*t)
+		}
+		if n == 1 {
+			return
+		}
+		w.u64(uint64(n))
+		for k := 0; k < b.len(); k++ {
+			w.u64(uint64(b.at(k)))
+		}
+		if t != nil {
+			for _, p := range s.streams.positions(*t) {
+				w.u64(uint64(p))
+			}
+		}
+	})
+	releaseBase()
+	if err := w.flush(); err != nil {
+		return nil, err
+	}
+	if want := bodySize(int(committed), int(nstreams), int(npos), idBits, sBits); w.n != want {
+		return nil, fmt.Errorf("index body of %d bytes, want %d", w.n, want)
+	}
+
+	head := make([]byte, hs)
+	copy(head, indexMagic)
+	for k, v := range []uint64{indexVersion, uint64(committed), uint64(len(s.segments)), nstreams, npos, uint64(idBits), uint64(sBits), uint64(w.sum)} {
+		binary.LittleEndian.PutUint64(head[8+8*k:], v)
+	}
+	for k, seg := range s.segments {
 		var lastCRC uint32
 		if seg.lastFrame > 0 {
 			lastCRC = binary.LittleEndian.Uint32(seg.data[seg.lastFrame+8:])
 		}
-		uv(uint64(seg.first))
-		uv(uint64(seg.size))
-		uv(uint64(seg.lastFrame))
-		uv(uint64(lastCRC))
+		b := head[headerFixed+32*k:]
+		binary.LittleEndian.PutUint64(b, uint64(seg.first))
+		binary.LittleEndian.PutUint64(b[8:], uint64(seg.size))
+		binary.LittleEndian.PutUint64(b[16:], uint64(seg.lastFrame))
+		binary.LittleEndian.PutUint64(b[24:], uint64(lastCRC))
 	}
-	// Streams are numbered in the order of their first event (so the file does not depend on map order),
-	// and recorded by the hash of their name (the names are in the log); each event records its place
-	// and its stream's number.
-	firsts := make([]uint64, s.committed+1) // hash of the stream starting at each position
-	starts := make([]bool, s.committed+1)
-	entries := map[eventstore.Position]streamEntry{}
-	s.streams.all(func(h uint64, e streamEntry) {
-		if e.first <= s.committed {
-			firsts[e.first], starts[e.first] = h, true
-			if e.more != 0 {
-				entries[e.first] = e
-			}
-		}
-	})
-	var hashes []uint64
-	streamOf := make([]uint32, s.committed)
-	for p := eventstore.Position(1); p <= s.committed; p++ {
-		if !starts[p] {
-			continue
-		}
-		n := uint32(len(hashes))
-		hashes = append(hashes, firsts[p])
-		streamOf[p-1] = n
-		if e, ok := entries[p]; ok {
-			for _, q := range s.streams.multi[e.more-1] {
-				if q <= s.committed {
-					streamOf[q-1] = n
-				}
-			}
-		}
-	}
-	firsts, starts, entries = nil, nil, nil
-	uv(uint64(len(hashes)))
-	var hb [8]byte
-	for _, h := range hashes {
-		binary.LittleEndian.PutUint64(hb[:], h)
-		w.Write(hb[:])
-	}
-	ids := make([]uuid.UUID, s.committed)
-	for id, p := range s.ids {
-		if p <= s.committed {
-			ids[p-1] = id
-		}
-	}
-	for i := range s.locs[:s.committed] {
-		l := s.locs[i]
-		uv(uint64(l.seg))
-		uv(uint64(l.off))
-		uv(uint64(streamOf[i]))
-		w.Write(ids[i][:])
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	var sum [4]byte
-	binary.LittleEndian.PutUint32(sum[:], h.Sum32())
-	if _, err := f.Write(sum[:]); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	ok = true
-	return os.Rename(tmp, path)
-}
-
-// loadedIndex is a persisted index read back.
-type loadedIndex struct {
-	committed eventstore.Position
-	segments  []indexSegment
-	hashes    []uint64
-	locs      []loc
-	streamOf  []uint32
-	ids       []uuid.UUID
-}
-
-var errBadIndex = errors.New("persisted index unreadable")
-
-// readIndex reads and checks the index file. It returns nil and no error if there is none.
-func readIndex(dir string) (*loadedIndex, error) {
-	b, err := os.ReadFile(filepath.Join(dir, indexFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	binary.LittleEndian.PutUint64(head[hs-8:], uint64(crc(head[:hs-8])))
+	if _, err := f.WriteAt(head, 0); err != nil {
 		return nil, err
 	}
-	if len(b) < len(indexMagic)+4 || string(b[:len(indexMagic)]) != indexMagic {
-		return nil, fmt.Errorf("%w: not an index file", errBadIndex)
+	if err := f.Close(); err != nil {
+		return nil, err
 	}
-	body := b[:len(b)-4]
-	if crc(body) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
-		return nil, fmt.Errorf("%w: checksum mismatch", errBadIndex)
+	ok = true
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return nil, err
 	}
-	off := len(indexMagic)
-	bad := false
-	uv := func() uint64 {
-		v, n := binary.Uvarint(body[off:])
-		if n <= 0 {
-			bad = true
-			return 0
-		}
-		off += n
-		return v
+	ix, err := openDiskIndex(path, false)
+	if err == nil && ix == nil {
+		err = errors.New("index file vanished")
 	}
-	if v := uv(); v != indexVersion {
-		return nil, fmt.Errorf("%w: version %d", errBadIndex, v)
-	}
-	ix := &loadedIndex{committed: eventstore.Position(uv())}
-	nseg := uv()
-	if bad || nseg > uint64(len(body)) || uint64(ix.committed) > uint64(len(body)) {
-		return nil, fmt.Errorf("%w: bad header", errBadIndex)
-	}
-	for range nseg {
-		ix.segments = append(ix.segments, indexSegment{first: eventstore.Position(uv()), size: int64(uv()), lastFrame: int64(uv()), lastCRC: uint32(uv())})
-	}
-	nstreams := uv()
-	if bad || nstreams > uint64(len(body)-off)/8 {
-		return nil, fmt.Errorf("%w: bad stream table", errBadIndex)
-	}
-	ix.hashes = make([]uint64, nstreams)
-	for i := range ix.hashes {
-		ix.hashes[i] = binary.LittleEndian.Uint64(body[off:])
-		off += 8
-	}
-	ix.locs = make([]loc, ix.committed)
-	ix.streamOf = make([]uint32, ix.committed)
-	ix.ids = make([]uuid.UUID, ix.committed)
-	for i := range ix.locs {
-		ix.locs[i] = loc{seg: uint32(uv()), off: uint32(uv())}
-		ix.streamOf[i] = uint32(uv())
-		if bad || off+16 > len(body) || uint64(ix.streamOf[i]) >= nstreams || int(ix.locs[i].seg) >= len(ix.segments) {
-			return nil, fmt.Errorf("%w: bad event %d", errBadIndex, i+1)
-		}
-		copy(ix.ids[i][:], body[off:off+16])
-		off += 16
-	}
-	if off != len(body) {
-		return nil, fmt.Errorf("%w: %d bytes after the last event", errBadIndex, len(body)-off)
-	}
-	return ix, nil
+	return ix, err
 }
 
+// tailStream is a stream of the tail, for writeIndex.
+type tailStream struct {
+	hash uint64
+	e    streamEntry
+}
+
+func sortEntries(es []hashEntry) {
+	slices.SortFunc(es, func(a, b hashEntry) int {
+		if c := cmp.Compare(a.hash, b.hash); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.val, b.val)
+	})
+}
+
+// mergedStreams calls fn for every stream of the index being written, in the order of their hashes, with
+// its part in the index file (len 0 if none) and in the tail (nil if none). Streams of one hash are told
+// apart by the names in the log.
+func (s *Store) mergedStreams(base *diskIndex, tail []tailStream, fn func(h uint64, b baseStream, t *streamEntry)) {
+	var bs []hashEntry
+	if base != nil {
+		bs = base.streams
+	}
+	i, j := 0, 0
+	for i < len(bs) || j < len(tail) {
+		switch {
+		case j == len(tail) || i < len(bs) && bs[i].hash < tail[j].hash:
+			b, _ := base.streamOf(bs[i].val)
+			fn(bs[i].hash, b, nil)
+			i++
+		case i == len(bs) || tail[j].hash < bs[i].hash:
+			fn(tail[j].hash, baseStream{}, &tail[j].e)
+			j++
+		default: // the same hash on both sides: mostly one stream continued in the tail
+			h := bs[i].hash
+			i2, j2 := i, j
+			for i2 < len(bs) && bs[i2].hash == h {
+				i2++
+			}
+			for j2 < len(tail) && tail[j2].hash == h {
+				j2++
+			}
+			used := make([]bool, j2-j)
+			for _, e := range bs[i:i2] {
+				b, _ := base.streamOf(e.val)
+				var match *streamEntry
+				for k := j; k < j2; k++ {
+					if !used[k-j] && string(s.nameAt(b.first)) == string(s.nameAt(tail[k].e.first)) {
+						used[k-j], match = true, &tail[k].e
+						break
+					}
+				}
+				fn(h, b, match)
+			}
+			for k := j; k < j2; k++ {
+				if !used[k-j] {
+					fn(h, baseStream{}, &tail[k].e)
+				}
+			}
+			i, j = i2, j2
+		}
+	}
+}
+
+// nameAt returns the stream name of the committed event at position p, a view of the log.
+func (s *Store) nameAt(p eventstore.Position) []byte {
+	e, err := s.entryAt(p)
+	if err != nil {
+		return nil
+	}
+	return e.stream
+}
+
+// dirBuilder computes the directory of a table written in hash order.
+type dirBuilder struct {
+	dir   []uint64
+	shift uint
+	next  uint64
+	n     uint64
+}
+
+func newDirBuilder(bits uint) *dirBuilder {
+	return &dirBuilder{dir: make([]uint64, (1<<bits)+1), shift: shiftOf(bits)}
+}
+
+func (d *dirBuilder) add(h uint64) {
+	for b := h >> d.shift; d.next <= b; d.next++ {
+		d.dir[d.next] = d.n
+	}
+	d.n++
+}
+
+func (d *dirBuilder) finish() []uint64 {
+	for ; d.next < uint64(len(d.dir)); d.next++ {
+		d.dir[d.next] = d.n
+	}
+	return d.dir
+}
+
+// crcWriter writes through a buffer, counting bytes; what leaves the buffer is summed (in large pieces:
+// summing eight bytes at a time cost more than the rest of a merge).
+type crcWriter struct {
+	w   *bufio.Writer
+	sum uint32
+	n   int
+	b   [8]byte
+}
+
+func (c *crcWriter) write(b []byte) {
+	c.w.Write(b)
+	c.n += len(b)
+}
+
+// summer writes to a file and adds what it writes to a CRC-32C.
+type summer struct {
+	f   *os.File
+	sum *uint32
+}
+
+func (s summer) Write(b []byte) (int, error) {
+	*s.sum = crc32.Update(*s.sum, castagnoli, b)
+	return s.f.Write(b)
+}
+
+func (c *crcWriter) u64(v uint64) {
+	binary.LittleEndian.PutUint64(c.b[:], v)
+	c.write(c.b[:])
+}
+
+func (c *crcWriter) flush() error { return c.w.Flush() }
+
 // openFromIndex tries to open the log from the persisted index: it maps the segments the index covers,
-// checks that they are still what it recorded, and loads the index. It returns how many of names (the
+// checks that they are still what it recorded, and maps the index. It returns how many of names (the
 // sorted segment files) it covered, or 0 (having changed nothing) if the index is missing or not to be
 // trusted; then the caller reads everything.
 func (s *Store) openFromIndex(names []string) int {
-	ix, err := readIndex(s.dir)
+	ix, err := openDiskIndex(filepath.Join(s.dir, indexFile), true)
 	if err != nil {
 		s.log.Warn("filestore: ignoring the persisted index; reading the whole log", "dir", s.dir, "err", err)
 		return 0
 	}
-	if ix == nil || len(ix.segments) == 0 || len(ix.segments) > len(names) {
+	if ix == nil {
+		return 0
+	}
+	if len(ix.segments) == 0 || len(ix.segments) > len(names) {
+		ix.close()
 		return 0
 	}
 	var segs []*segment
 	fail := func(why string) int {
+		ix.close()
 		for _, seg := range segs {
 			if seg.data != nil {
 				syscall.Munmap(seg.data)
@@ -289,36 +455,8 @@ func (s *Store) openFromIndex(names []string) int {
 		return fail("the indexed segments end at another position")
 	}
 	s.segments = segs
-	s.locs = ix.locs
+	s.base = ix
 	s.committed = ix.committed
-	// Sized up front: growing maps of millions of entries costs more than filling them. The two maps are
-	// filled side by side.
-	s.ids = make(map[uuid.UUID]eventstore.Position, len(ix.ids))
-	idsDone := make(chan struct{})
-	go func() {
-		defer close(idsDone)
-		for i, id := range ix.ids {
-			s.ids[id] = eventstore.Position(i + 1)
-		}
-	}()
-	s.streams.byHash = make(map[uint64]streamEntry, len(ix.hashes))
-	entries := make([]streamEntry, len(ix.hashes))
-	for i, n := range ix.streamOf {
-		p := eventstore.Position(i + 1)
-		if entries[n].first == 0 {
-			entries[n].first = p
-		} else {
-			entries[n] = s.streams.with(entries[n], p)
-		}
-	}
-	for i, e := range entries {
-		s.streams.load(ix.hashes[i], e, func() string {
-			l := s.locs[e.first-1]
-			ent, _, _ := decodeEntry(s.segments[l.seg].data[l.off:])
-			return string(ent.stream)
-		})
-	}
-	<-idsDone
 	s.fromIndex = ix.committed
 	for _, seg := range segs {
 		s.unchecked = append(s.unchecked, uncheckedSegment{path: seg.path, size: seg.size})

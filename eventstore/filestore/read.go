@@ -12,48 +12,76 @@ import (
 // read never holds much memory; callers page with the position or revision of the last event.
 const maxReadBatch = 4096
 
-// snapshot is what a read needs from the index, taken under the lock and used without it.
+// snapshot is what a read needs from the index, taken under the lock and used without it. It holds
+// readers (shared) until done: the mappings it refers to stay mapped until then.
 type snapshot struct {
-	locs      []loc
+	base      []loc // the places of positions 1 to len(base), from the persisted index
+	tail      []loc // then these
 	segs      [][]byte
 	committed eventstore.Position
+	s         *Store
+	ix        *diskIndex // the index file base is a view of, held until done
 }
 
-func (s *Store) snapshot() (snapshot, error) {
+// loc returns where the event at position p starts.
+func (sn *snapshot) loc(p eventstore.Position) loc {
+	if n := eventstore.Position(len(sn.base)); p > n {
+		return sn.tail[p-n-1]
+	}
+	return sn.base[p-1]
+}
+
+// done lets Close (and flushIndex) unmap what the snapshot refers to.
+func (sn *snapshot) done() {
+	sn.ix.drop()
+	sn.s.readers.RUnlock()
+}
+
+// snapshot takes a snapshot; the caller must call done. fn, if not nil, is called with mu held.
+func (s *Store) snapshot(fn func()) (snapshot, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.closed.Load() {
+	if s.closed.Load() || s.unmapped {
 		return snapshot{}, eventstore.ErrClosed
 	}
 	segs := make([][]byte, len(s.segments))
 	for i, seg := range s.segments {
 		segs[i] = seg.data
 	}
-	return snapshot{locs: s.locs[:s.committed], segs: segs, committed: s.committed}, nil
+	sn := snapshot{segs: segs, committed: s.committed, s: s}
+	n := s.baseN()
+	if s.base != nil {
+		sn.base = s.base.locs
+		sn.ix = s.base
+		sn.ix.acquire()
+	}
+	sn.tail = s.tlocs[:s.committed-n]
+	if fn != nil {
+		fn()
+	}
+	// Taken while mu is held: Close, which takes mu and then readers to unmap everything, waits for this
+	// snapshot to be done.
+	s.readers.RLock()
+	return sn, nil
 }
 
 // entryAt decodes the entry at position p. The caller holds s.mu.
 func (s *Store) entryAt(p eventstore.Position) (entry, error) {
-	l := s.locs[p-1]
+	l := s.locAt(p)
 	e, _, err := decodeEntry(s.segments[l.seg].data[l.off:s.segments[l.seg].size])
 	return e, err
 }
 
 // read decodes positions, which must all be committed, into recorded events; n is how many there are at
 // most, so that the result is allocated once.
-func (s *Store) read(snap snapshot, n int, positions func(yield func(eventstore.Position) bool)) ([]eventstore.RecordedEvent, error) {
-	s.readers.RLock()
-	defer s.readers.RUnlock()
-	if s.unmapped {
-		return nil, eventstore.ErrClosed
-	}
+func (s *Store) read(snap *snapshot, n int, positions func(yield func(eventstore.Position) bool)) ([]eventstore.RecordedEvent, error) {
 	var out []eventstore.RecordedEvent
 	if n > 0 {
 		out = make([]eventstore.RecordedEvent, 0, n)
 	}
 	var err error
 	positions(func(p eventstore.Position) bool {
-		l := snap.locs[p-1]
+		l := snap.loc(p)
 		var e entry
 		e, _, err = decodeEntry(snap.segs[l.seg][l.off:])
 		if err != nil {
@@ -71,50 +99,51 @@ func (s *Store) ReadStream(ctx context.Context, stream string, dir eventstore.Di
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	snap, err := s.snapshot()
-	if err != nil {
-		return nil, fmt.Errorf("filestore: read %s: %w", stream, err)
-	}
-	s.mu.RLock()
-	var positions []eventstore.Position
-	if st, ok := s.streams.get(stream); ok {
-		all := s.streams.positions(st)
-		n := len(all)
-		for n > 0 && all[n-1] > snap.committed {
-			n--
-		}
-		positions = all[:n]
-	}
-	s.mu.RUnlock()
-	if len(positions) == 0 {
-		return nil, fmt.Errorf("filestore: read %s: %w", stream, eventstore.ErrStreamNotFound)
-	}
 	if max > maxReadBatch {
 		max = maxReadBatch
 	}
-	last := eventstore.Revision(len(positions) - 1)
-	n := 0
-	if dir == eventstore.Backwards {
-		n = int(min(from, last)) + 1
-	} else if from <= last {
-		n = int(last-from) + 1
-	}
-	return s.read(snap, min(n, max), func(yield func(eventstore.Position) bool) {
+	var positions []eventstore.Position
+	found := false
+	snap, err := s.snapshot(func() {
+		st, ok := s.stream(stream)
+		if !ok {
+			return
+		}
+		last := st.len() - 1
+		for last >= 0 && s.posAt(st, last) > s.committed {
+			last--
+		}
+		if last < 0 {
+			return
+		}
+		found = true
 		if dir == eventstore.Backwards {
-			r := from
-			if r > last {
-				r = last
+			r := last
+			if from < eventstore.Revision(last) {
+				r = int(from)
 			}
-			for n := 0; n < max; n++ {
-				if !yield(positions[r]) || r == 0 {
-					return
-				}
-				r--
+			for ; r >= 0 && len(positions) < max; r-- {
+				positions = append(positions, s.posAt(st, r))
 			}
 			return
 		}
-		for r, n := from, 0; r <= last && n < max; r, n = r+1, n+1 {
-			if !yield(positions[r]) {
+		if from > eventstore.Revision(last) {
+			return
+		}
+		for r := int(from); r <= last && len(positions) < max; r++ {
+			positions = append(positions, s.posAt(st, r))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("filestore: read %s: %w", stream, err)
+	}
+	defer snap.done()
+	if !found {
+		return nil, fmt.Errorf("filestore: read %s: %w", stream, eventstore.ErrStreamNotFound)
+	}
+	return s.read(&snap, len(positions), func(yield func(eventstore.Position) bool) {
+		for _, p := range positions {
+			if !yield(p) {
 				return
 			}
 		}
@@ -126,10 +155,11 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	snap, err := s.snapshot()
+	snap, err := s.snapshot(nil)
 	if err != nil {
 		return nil, fmt.Errorf("filestore: read all: %w", err)
 	}
+	defer snap.done()
 	if from < 1 {
 		from = 1
 	}
@@ -140,7 +170,7 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) 
 	if from <= snap.committed && max > 0 {
 		n = int(min(snap.committed-from+1, eventstore.Position(max)))
 	}
-	out, err := s.read(snap, n, func(yield func(eventstore.Position) bool) {
+	out, err := s.read(&snap, n, func(yield func(eventstore.Position) bool) {
 		for p, n := from, 0; p <= snap.committed && n < max; p, n = p+1, n+1 {
 			if !yield(p) {
 				return
@@ -150,15 +180,9 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) 
 	if err == nil && len(out) > 0 {
 		// A reader of $all goes through the log in order: the segments it has left behind need not stay
 		// resident (the last one, being written, always does).
-		from, to := snap.locs[out[0].Position-1].seg, snap.locs[out[len(out)-1].Position-1].seg
-		if to > from {
-			s.readers.RLock()
-			if !s.unmapped {
-				for seg := from; seg < to && int(seg) < len(snap.segs)-1; seg++ {
-					release(snap.segs[seg])
-				}
-			}
-			s.readers.RUnlock()
+		from, to := snap.loc(out[0].Position).seg, snap.loc(out[len(out)-1].Position).seg
+		for seg := from; seg < to && int(seg) < len(snap.segs)-1; seg++ {
+			release(snap.segs[seg])
 		}
 	}
 	return out, err

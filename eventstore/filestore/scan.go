@@ -16,38 +16,34 @@ func (s *Store) ScanAll(ctx context.Context, from eventstore.Position, max int, 
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	snap, err := s.snapshot()
+	snap, err := s.snapshot(nil)
 	if err != nil {
 		return 0, fmt.Errorf("filestore: scan all: %w", err)
 	}
+	defer snap.done()
 	if from < 1 {
 		from = 1
 	}
 	if max > maxReadBatch {
 		max = maxReadBatch
 	}
-	s.readers.RLock()
-	defer s.readers.RUnlock()
-	if s.unmapped {
-		return 0, eventstore.ErrClosed
-	}
 	var r eventstore.RecordedEvent
 	n := 0
 	if from <= snap.committed && max > 0 {
 		// Like ReadAll: the segments the scan has left behind need not stay resident (the last one, being
 		// written, always does).
-		first := snap.locs[from-1].seg
+		first := snap.loc(from).seg
 		defer func() {
 			if n == 0 {
 				return
 			}
-			for seg := first; seg < snap.locs[from-1+eventstore.Position(n)-1].seg && int(seg) < len(snap.segs)-1; seg++ {
+			for seg := first; seg < snap.loc(from+eventstore.Position(n)-1).seg && int(seg) < len(snap.segs)-1; seg++ {
 				release(snap.segs[seg])
 			}
 		}()
 	}
 	for p := from; p <= snap.committed && n < max; p++ {
-		l := snap.locs[p-1]
+		l := snap.loc(p)
 		e, _, err := decodeEntry(snap.segs[l.seg][l.off:])
 		if err != nil {
 			return n, fmt.Errorf("filestore: read position %d: %w", p, err)

@@ -3,8 +3,9 @@
 //
 // An append returns only after its bytes are durable (fdatasync). Appends that arrive while the disk is busy
 // are written together with one write and one fdatasync (group commit), so throughput grows with concurrency.
-// Every frame carries a CRC-32C; on open the whole log is verified and the index (stream → revision →
-// position → place in the log) rebuilt. A frame torn by a crash at the very end of the log is cut off and
+// Every frame carries a CRC-32C, and every frame is verified on every open. The index (stream → revision →
+// position → place in the log; event ID → position) is used from a mapped file, index.pbi, so opening a large
+// log maps that file instead of rebuilding the index (index.go, diskindex.go). A frame torn by a crash at the very end of the log is cut off and
 // reported; damage anywhere before that is an error naming the file and offset, never skipped.
 //
 // One process owns a data directory at a time (an flock on its LOCK file). The format is in docs/STORAGE.md.
@@ -87,9 +88,13 @@ type Store struct {
 
 	// mu guards the index and segments. The writer adds entries for a commit before writing it, so
 	// readers must not look past committed.
-	mu        sync.RWMutex
-	segments  []*segment
-	locs      []loc // locs[p-1] is where the event at position p starts
+	mu       sync.RWMutex
+	segments []*segment
+	// base is the persisted index, mapped (nil if none): it covers positions up to base.committed. The
+	// tail after it is indexed in memory by tlocs, streams and ids, until flushIndex merges it into a new
+	// base. Only the writer (or Open, or Close once the writer has stopped) changes them.
+	base      *diskIndex
+	tlocs     []loc // tlocs[p-baseN()-1] is where the event at position p starts
 	streams   *streamTable
 	ids       map[uuid.UUID]eventstore.Position
 	committed eventstore.Position // the last durable position; readers see only up to here
@@ -114,6 +119,9 @@ type Store struct {
 	checked   chan struct{}
 	checkErr  error         // set before checked is closed
 	released  chan struct{} // closed when releaser has exited
+	// flushRetry is the position before which the writer does not try again to write the index file after
+	// a failure.
+	flushRetry eventstore.Position
 }
 
 // loc is where an event's entry starts: segment number and byte offset in the segment file.
@@ -228,6 +236,9 @@ func (s *Store) recover(ctx context.Context) error {
 			}
 		case strings.HasSuffix(name, ".seg"):
 			names = append(names, name)
+		case name == indexFile+".tmp":
+			// An index file whose writing a crash cut short: the previous one, if any, is still in place.
+			os.Remove(filepath.Join(s.dir, name))
 		}
 	}
 	sort.Strings(names)
@@ -312,7 +323,8 @@ func (s *Store) loadSegment(path string, last bool) error {
 // releaseEvery is how often the pages of the log that reads mapped are let go (see releaser).
 const releaseEvery = 5 * time.Second
 
-// releaser lets go, every releaseEvery, of the pages of the closed segments that reads have mapped. Reads go
+// releaser lets go, every releaseEvery, of the pages of the closed segments and of the index file that reads
+// have mapped. Reads go
 // through the mappings and the kernel maps pages around each one read, so a long-running process that reads
 // here and there (commands reading their streams, allocations reading a district's ballots) would otherwise
 // end up with the whole log resident. The pages stay in the page cache; a later read maps them again.
@@ -327,18 +339,24 @@ func (s *Store) releaser() {
 		case <-t.C:
 		}
 		s.mu.RLock()
-		segs := make([][]byte, 0, len(s.segments))
+		segs := make([][]byte, 0, len(s.segments)+1)
 		for _, seg := range s.segments[:max(0, len(s.segments)-1)] {
 			segs = append(segs, seg.data)
 		}
-		s.mu.RUnlock()
+		ix := s.base
+		if ix != nil {
+			ix.acquire()
+			segs = append(segs, ix.data) // the index's pages too: lookups touch them here and there
+		}
 		s.readers.RLock()
+		s.mu.RUnlock()
 		if !s.unmapped {
 			for _, d := range segs {
 				release(d)
 			}
 		}
 		s.readers.RUnlock()
+		ix.drop()
 	}
 }
 
@@ -370,6 +388,11 @@ func (s *Store) scanSegment(seg *segment, segNo uint32, last bool) error {
 		seg.lastFrame = off
 		off += int64(n)
 		seg.size = off
+		if s.needFlush() {
+			// A long log read without an index file: write one as it goes, so the heap holds at most the
+			// tail (errors are logged; the tail then stays in memory).
+			s.flushIndex()
+		}
 	}
 	return nil
 }
@@ -424,20 +447,17 @@ func (s *Store) indexFrame(segNo uint32, frame []byte, frameOff int64) error {
 		}
 		pos := h.first + eventstore.Position(i)
 		name := string(e.stream)
-		st, exists := s.streams.get(name)
-		var next eventstore.Revision
-		if exists {
-			next = eventstore.Revision(s.streams.len(st))
-		}
+		st, _ := s.stream(name)
+		next := eventstore.Revision(st.len())
 		if e.revision != next {
 			return fmt.Errorf("event at position %d has revision %d of %q, expected %d", pos, e.revision, e.stream, next)
 		}
-		if _, dup := s.ids[e.id]; dup {
+		if _, dup := s.idPos(e.id); dup {
 			return fmt.Errorf("event at position %d repeats event ID %s", pos, e.id)
 		}
 		entryOff := frameOff + frameHeaderSize + int64(off)
 		// The event's place first: the stream table confirms names by reading them from the log.
-		s.locs = append(s.locs, loc{seg: segNo, off: uint32(entryOff)})
+		s.tlocs = append(s.tlocs, loc{seg: segNo, off: uint32(entryOff)})
 		s.committed = pos
 		s.streams.add(name, pos)
 		s.ids[e.id] = pos
@@ -507,17 +527,19 @@ func (s *Store) Close() error {
 	<-s.done
 	<-s.checked
 	<-s.released
+	s.mu.RLock()
+	failed, unmapped := s.failed, s.unmapped
+	s.mu.RUnlock()
+	if tail := s.committed - s.baseN(); failed == nil && !unmapped && tail > 0 && (s.base == nil || tail >= closeFlushMin || tail*64 >= s.base.committed) {
+		// The next Open maps this instead of reading the tail again (index.go). A small tail of a large
+		// log is left to be read by the next Open: rewriting the whole index for it would cost more.
+		s.flushIndex()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	close(s.notify) // wakes subscribers, who then see closed
 	s.notify = make(chan struct{})
 	var errs []error
-	if s.failed == nil && !s.unmapped {
-		// The next Open loads this instead of reading the whole log (index.go).
-		if err := s.writeIndex(); err != nil {
-			s.log.Warn("filestore: could not write the persisted index; the next open reads the whole log", "dir", s.dir, "err", err)
-		}
-	}
 	for _, seg := range s.segments {
 		if seg.file != nil {
 			if err := seg.file.Close(); err != nil {
@@ -543,6 +565,7 @@ func (s *Store) unmapLocked() {
 	s.readers.Lock()
 	defer s.readers.Unlock()
 	s.unmapped = true
+	s.base.close()
 	for _, seg := range s.segments {
 		if seg.data != nil {
 			syscall.Munmap(seg.data)
@@ -633,7 +656,7 @@ func (c *typeCache) get(b []byte) string {
 // streamNameIs reports whether the event at committed position p belongs to the stream called name. The
 // caller holds mu (read or write).
 func (s *Store) streamNameIs(p eventstore.Position, name string) bool {
-	l := s.locs[p-1]
+	l := s.locAt(p)
 	e, _, err := decodeEntry(s.segments[l.seg].data[l.off:])
 	return err == nil && string(e.stream) == name
 }

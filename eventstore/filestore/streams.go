@@ -1,10 +1,13 @@
 package filestore
 
 import (
+	"github.com/google/uuid"
+
 	"github.com/pbledger/pbledger/eventstore"
 )
 
-// streamTable maps stream names to their positions without keeping the names in memory: a log of millions
+// streamTable maps stream names to their positions in the tail of the log that the persisted index does not
+// cover (see index.go), without keeping the names in memory: a log of millions
 // of one-event streams (a ballot each) would otherwise hold every name twice, once on disk and once on the
 // heap. Streams are found by a 64-bit hash of the name, and a hit is confirmed by comparing the name with
 // the one stored in the log at the stream's first position (or, for a stream created by the commit being
@@ -168,15 +171,58 @@ func (t *streamTable) all(fn func(h uint64, e streamEntry)) {
 	}
 }
 
-// load adds a stream known to be distinct from every stream added so far (as the persisted index's are):
-// a hash already taken is a collision, and the stream is kept by name, read with name.
-func (t *streamTable) load(h uint64, e streamEntry, name func() string) {
-	if _, taken := t.byHash[h]; !taken {
-		t.byHash[h] = e
-		return
+// at returns the stream's i-th position in the table.
+func (t *streamTable) at(e streamEntry, i int) eventstore.Position {
+	if e.more != 0 {
+		return t.multi[e.more-1][i]
 	}
-	if t.exact == nil {
-		t.exact = map[string]streamEntry{}
+	return e.first
+}
+
+// streamView is a stream as the store knows it: its part in the persisted index (base) followed by its part
+// in the tail indexed in memory.
+type streamView struct {
+	base    baseStream
+	tail    streamEntry
+	tailLen int
+}
+
+// len returns the number of the stream's events.
+func (v streamView) len() int { return v.base.len() + v.tailLen }
+
+// stream finds the stream called name. The caller holds mu.
+func (s *Store) stream(name string) (streamView, bool) {
+	var v streamView
+	b, inBase := s.base.stream(name, s.streamNameIs)
+	v.base = b
+	e, inTail := s.streams.get(name)
+	if inTail {
+		v.tail, v.tailLen = e, s.streams.len(e)
 	}
-	t.exact[name()] = e
+	return v, inBase || inTail
+}
+
+// posAt returns the position of revision rev of the stream. The caller holds mu.
+func (s *Store) posAt(v streamView, rev int) eventstore.Position {
+	if n := v.base.len(); rev < n {
+		return v.base.at(rev)
+	} else {
+		rev -= n
+	}
+	return s.streams.at(v.tail, rev)
+}
+
+// idPos returns the position of the event with the ID, committed or in the commit being built. The
+// caller holds mu.
+func (s *Store) idPos(id uuid.UUID) (eventstore.Position, bool) {
+	if p, ok := s.ids[id]; ok {
+		return p, true
+	}
+	return s.base.id(id, s.idIs)
+}
+
+// idIs reports whether the committed event at position p has the ID.
+func (s *Store) idIs(p eventstore.Position, id uuid.UUID) bool {
+	e, err := s.entryAt(p)
+	return err == nil && e.id == id
 }
