@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,14 @@ func Compute(in Input) (Result, error) {
 	p, err := prepare(in)
 	if err != nil {
 		return Result{}, err
+	}
+	// The input digest reads every ballot once; for Equal Shares, whose count takes far longer, it runs on a
+	// second processor meanwhile (it fills the gaps where the count uses one: grouping, the exact run).
+	digest := func() string { return Digest(p.in) }
+	if !isGreedy(in.Rule.Name) && runtime.GOMAXPROCS(0) > 1 {
+		ch := make(chan string, 1)
+		go func() { ch <- Digest(p.in) }()
+		digest = func() string { return <-ch }
 	}
 	var d decisions
 	switch in.Rule.Name {
@@ -35,7 +44,15 @@ func Compute(in Input) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return p.result(d)
+	return p.result(d, digest())
+}
+
+func isGreedy(r RuleName) bool {
+	switch r {
+	case Greedy, GreedyNoSkip, GreedyThreshold, GreedyExclusive:
+		return true
+	}
+	return false
 }
 
 // invalid wraps ErrInvalidInput with a message.
@@ -281,7 +298,7 @@ func (p *prepared) supportString(pr *pproject) string {
 	return pr.wsupport.RatString()
 }
 
-func (p *prepared) result(d decisions) (Result, error) {
+func (p *prepared) result(d decisions, digest string) (Result, error) {
 	res := Result{
 		Rule:           p.in.Rule,
 		VoteType:       p.in.VoteType,
@@ -289,7 +306,7 @@ func (p *prepared) result(d decisions) (Result, error) {
 		Winners:        make([]Winner, 0, len(d.winners)),
 		Decisions:      make([]Decision, len(p.projects)),
 		TieBreaks:      d.ties,
-		InputDigest:    Digest(p.in),
+		InputDigest:    digest,
 		LotSeed:        p.in.LotSeed,
 		BallotsCounted: len(p.in.Ballots),
 		PerVoterBudget: d.perVoter,

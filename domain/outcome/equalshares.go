@@ -33,7 +33,9 @@ import (
 // The add1 completion (complete) runs Equal Shares once per per-voter budget. It uses two helpers that never
 // change an outcome: a certified fast pass on machine words (equalshares_fast.go), which falls back to this
 // exact engine whenever a decision is too close to call, and a proof that skips stretches of per-voter
-// budgets with the same outcome (equalshares_jump.go). The outcome it reports always comes from this engine.
+// budgets with the same outcome (equalshares_jump.go). The money of the outcome it reports (every share, what
+// every supporter has left) always comes from this engine: it replays the path the fast pass certified
+// (replay), or runs in full after a jump or when the fast pass gave up.
 // Two more things only save time: with two processors the fast pass of the next per-voter budget runs
 // while this one is computed (add1Parallel), and a fast run starts after the rounds of the previous one that
 // cannot depend on the per-voter budget (fastPrefix).
@@ -87,8 +89,24 @@ type esOutcome struct {
 	shares  []*big.Rat
 	ties    [][]int32 // each tie's candidates, in tie-break order
 	cost    int64
-	// exact is true when the exact engine computed the outcome; runFast leaves shares and ties empty.
-	exact bool
+	// exact is true when the exact engine computed the outcome; runFast leaves shares empty and instead bounds
+	// each winner's share: qlo[i]·2^-f ≤ share of winners[i] ≤ qhi[i]·2^-f.
+	exact    bool
+	f        int
+	qlo, qhi []uint64
+}
+
+// shareWithin reports whether ρ·cost, the exact share of the i-th winner, lies within the bounds a fast run
+// certified for it.
+func (o *esOutcome) shareWithin(i int, rho *big.Rat, cost int64) bool {
+	if i >= len(o.qlo) {
+		return false
+	}
+	q := new(big.Rat).Mul(rho, new(big.Rat).SetInt64(cost))
+	scaled := new(big.Int).Lsh(q.Num(), uint(o.f)) // q·2^f·denom
+	lo := new(big.Int).Mul(new(big.Int).SetUint64(o.qlo[i]), q.Denom())
+	hi := new(big.Int).Mul(new(big.Int).SetUint64(o.qhi[i]), q.Denom())
+	return lo.Cmp(scaled) <= 0 && scaled.Cmp(hi) <= 0
 }
 
 func (p *prepared) newEngine() *esEngine {
@@ -112,32 +130,17 @@ func (p *prepared) newEngine() *esEngine {
 	e.supp = make([][]int32, nc)
 
 	// Group identical ballots (restricted to candidates); ballots with no candidate can pay for nothing.
-	groupOf := make(map[string]int32)
-	key := make([]byte, 0, 64)
-	cs := make([]int32, 0, 16)
-	for _, set := range p.sets {
-		cs = cs[:0]
-		key = key[:0]
-		for _, j := range set {
-			if c := cand[j]; c >= 0 {
-				cs = append(cs, c)
-				key = append(key, byte(c), byte(c>>8), byte(c>>16), byte(c>>24))
-			}
-		}
-		if len(cs) == 0 {
-			continue
-		}
-		g, ok := groupOf[string(key)]
-		if !ok {
-			g = int32(len(e.gm))
-			groupOf[string(key)] = g
-			e.gm = append(e.gm, 0)
-			e.gc = append(e.gc, slices.Clone(cs))
-		}
-		e.gm[g]++
-	}
-	e.sortGroups()
+	e.groupBallots(cand)
 	e.gmBig = make([]big.Int, len(e.gm))
+	n := make([]int, nc)
+	for _, cs := range e.gc {
+		for _, c := range cs {
+			n[c]++
+		}
+	}
+	for c := range nc {
+		e.supp[c] = make([]int32, 0, n[c])
+	}
 	for g, m := range e.gm {
 		e.gmBig[g].SetInt64(m)
 		for _, c := range e.gc[g] {
@@ -160,11 +163,96 @@ func (p *prepared) newEngine() *esEngine {
 	return e
 }
 
-// sortGroups renumbers the groups so that groups with similar ballots are neighbours: each group's candidates
-// are ranked by popularity and the groups are sorted by those ranks. A candidate's supporters then lie in a
-// few runs of consecutive groups, which is what keeps the fast pass in the processor's caches. The numbering
-// changes no result: every computation over groups is a sum or a per-group decision.
-func (e *esEngine) sortGroups() {
+// groupBallots sets gm and gc: one group per distinct set of candidates a ballot approves, in the order
+// sortGroups gives them. cand maps a project to its candidate, or −1.
+//
+// With at most 128 candidates (nearly every district) a set is two machine words, a bit per candidate ranked
+// by popularity, and both the grouping and the sort work on those words; otherwise on byte strings.
+func (e *esEngine) groupBallots(cand []int32) {
+	nc := len(e.proj)
+	rank := e.popularityRanks()
+	if nc > 128 {
+		e.groupBallotsSlow(cand, rank)
+		return
+	}
+	type key [2]uint64 // bit 127−rank for each candidate: the most popular candidate is the highest bit
+	groupOf := make(map[key]int32, len(e.p.sets)/2)
+	var keys []key
+	for _, set := range e.p.sets {
+		var k key
+		for _, j := range set {
+			if c := cand[j]; c >= 0 {
+				r := 127 - rank[c]
+				k[1-r/64] |= 1 << (r % 64)
+			}
+		}
+		if k == (key{}) {
+			continue
+		}
+		g, ok := groupOf[k]
+		if !ok {
+			g = int32(len(keys))
+			groupOf[k] = g
+			keys = append(keys, k)
+			e.gm = append(e.gm, 0)
+		}
+		e.gm[g]++
+	}
+	// Sort in the order of the reflected binary Gray code over the words (popular candidates in the high
+	// bits): each candidate's supporters then lie in few runs of neighbouring groups, about half as many as
+	// in plain numeric order, since a Gray code flips each bit half as often.
+	gray := make([]key, len(keys))
+	for g, k := range keys {
+		gray[g] = key{prefixXor(k[0]), prefixXor(k[1]) ^ -(prefixXor(k[0]) & 1)}
+	}
+	order := make([]int32, len(keys))
+	for g := range order {
+		order[g] = int32(g)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := cmp.Compare(gray[b][0], gray[a][0]); c != 0 {
+			return c
+		}
+		return cmp.Compare(gray[b][1], gray[a][1])
+	})
+	byRank := make([]int32, nc)
+	for c, r := range rank {
+		byRank[r] = int32(c)
+	}
+	gm := make([]int64, len(order))
+	e.gc = make([][]int32, len(order))
+	n := 0
+	for _, k := range keys {
+		n += bits.OnesCount64(k[0]) + bits.OnesCount64(k[1])
+	}
+	buf := make([]int32, 0, n)
+	for i, g := range order {
+		gm[i] = e.gm[g]
+		start := len(buf)
+		k := keys[g]
+		for w := range 2 {
+			for b := k[w]; b != 0; b &= b - 1 {
+				r := 127 - (64*(1-w) + bits.TrailingZeros64(b))
+				buf = append(buf, byRank[r])
+			}
+		}
+		cs := buf[start:len(buf):len(buf)]
+		slices.Sort(cs)
+		e.gc[i] = cs
+	}
+	e.gm = gm
+}
+
+// prefixXor sets each bit of x to the parity of the bits at and above it: the inverse of the Gray code.
+func prefixXor(x uint64) uint64 {
+	for s := uint(1); s < 64; s *= 2 {
+		x ^= x >> s
+	}
+	return x
+}
+
+// popularityRanks ranks the candidates by votes, most first (ties by candidate number).
+func (e *esEngine) popularityRanks() []int32 {
 	nc := len(e.proj)
 	byVotes := make([]int32, nc)
 	for c := range byVotes {
@@ -176,6 +264,44 @@ func (e *esEngine) sortGroups() {
 	for r, c := range byVotes {
 		rank[c] = int32(r)
 	}
+	return rank
+}
+
+// groupBallotsSlow is groupBallots for more than 128 candidates: sets are keyed by byte strings, and the
+// groups are sorted by their candidates' ranks.
+func (e *esEngine) groupBallotsSlow(cand, rank []int32) {
+	groupOf := make(map[string]int32)
+	key := make([]byte, 0, 64)
+	cs := make([]int32, 0, 16)
+	for _, set := range e.p.sets {
+		cs = cs[:0]
+		key = key[:0]
+		for _, j := range set {
+			if c := cand[j]; c >= 0 {
+				cs = append(cs, c)
+				key = append(key, byte(c), byte(c>>8), byte(c>>16), byte(c>>24))
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		g, ok := groupOf[string(key)]
+		if !ok {
+			g = int32(len(e.gm))
+			groupOf[string(key)] = g
+			e.gm = append(e.gm, 0)
+			e.gc = append(e.gc, slices.Clone(cs))
+		}
+		e.gm[g]++
+	}
+	e.sortGroups(rank)
+}
+
+// sortGroups renumbers the groups so that groups with similar ballots are neighbours: each group's candidates
+// are ranked by popularity and the groups are sorted by those ranks. A candidate's supporters then lie in a
+// few runs of consecutive groups, which is what keeps the fast pass in the processor's caches. The numbering
+// changes no result: every computation over groups is a sum or a per-group decision.
+func (e *esEngine) sortGroups(rank []int32) {
 	keys := make([][]int32, len(e.gm))
 	order := make([]int32, len(e.gm))
 	for g, cs := range e.gc {
@@ -464,6 +590,10 @@ func (e *esEngine) down(i int) {
 // so it is worth trying only on stretches that are already long; the tests lower it to exercise the jumps.
 var add1Patience = 256
 
+// replayOff makes the add1 completion compute its chosen outcome with a full exact run instead of replaying
+// the fast run's path (replay); the tests switch it on to compare both.
+var replayOff = false
+
 // add1Parallel lets the add1 completion run two fast passes at once when it has two processors; the tests
 // switch it off to check that both ways give the same outcomes.
 var add1Parallel = true
@@ -521,6 +651,7 @@ func (e *esEngine) complete(add1 bool, budget, inc int64) (esOutcome, *big.Rat, 
 	}
 	var ahead esOutcome
 	aheadStep := new(big.Int).SetInt64(-1)
+	jumped := false
 	for len(out.winners) < len(e.proj) {
 		step.Add(step, bigOne)
 		nb := new(big.Rat).SetInt(new(big.Int).Mul(step, incBig))
@@ -551,7 +682,7 @@ func (e *esEngine) complete(add1 bool, budget, inc int64) (esOutcome, *big.Rat, 
 		} else {
 			same = 0
 		}
-		out, b = next, nb
+		out, b, jumped = next, nb, false
 		if same < patience {
 			continue
 		}
@@ -567,18 +698,59 @@ func (e *esEngine) complete(add1 bool, budget, inc int64) (esOutcome, *big.Rat, 
 		if last.Cmp(step) > 0 {
 			step = last
 			b = new(big.Rat).SetInt(new(big.Int).Mul(step, incBig))
+			jumped = true // out was computed at a smaller per-voter budget: same winners, other shares
 		} else {
 			patience *= 2
 		}
 	}
 	if !out.exact {
-		exact := e.run(b)
-		if !slices.Equal(exact.winners, out.winners) {
+		var exact esOutcome
+		ok := false
+		if jumped {
+			// The fast run's shares belong to another per-voter budget: compute this one in full.
+			exact = e.run(b)
+			ok = slices.Equal(exact.winners, out.winners)
+		} else {
+			exact, ok = e.replay(b, out)
+		}
+		if !ok {
 			return esOutcome{}, nil, fmt.Errorf("outcome: internal error: Equal Shares fast pass and exact engine disagree at per-voter budget %s", b.RatString())
 		}
 		out = exact
 	}
 	return out, b, nil
+}
+
+// replay computes exactly the run at per-voter budget b whose path a certified fast run has found: it funds
+// fast.winners in turn, each at the share the exact engine computes for it, and takes the ties from the fast
+// run. Which project wins each round, and which projects tie, is what the fast run certified; what the exact
+// engine adds is the money: every share, and every budget left at the end (for the decisions). It evaluates
+// one project a round instead of every project whose lower bound is below the best, which is what makes it
+// several times cheaper than run. As a check it confirms that every winner's exact share lies within the
+// bounds the fast run certified; ok is false if not (a bug), and then nothing is known.
+func (e *esEngine) replay(b *big.Rat, fast esOutcome) (out esOutcome, ok bool) {
+	if replayOff {
+		out = e.run(b)
+		return out, slices.Equal(out.winners, fast.winners) && out.cost == fast.cost
+	}
+	e.lastBudget = b
+	e.den.Set(b.Denom())
+	for g := range e.bud {
+		e.bud[g].Set(b.Num())
+		e.ep[g] = 0
+	}
+	e.fac, e.facW = e.fac[:1], e.facW[:1]
+	for c := range e.proj {
+		e.status[c] = esOpen
+	}
+	out = esOutcome{exact: true, ties: fast.ties}
+	for i, w := range fast.winners {
+		if e.status[w] != esOpen || !e.evaluate(w) || !fast.shareWithin(i, &e.lb[w], e.cost[w]) {
+			return esOutcome{}, false
+		}
+		e.fund(w, &out)
+	}
+	return out, out.cost == fast.cost
 }
 
 // decisions turns a run into per-project decisions. It leaves the engine's state at the end of that run.

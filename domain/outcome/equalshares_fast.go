@@ -16,8 +16,9 @@ import (
 // everything they have, which project has the least ρ, are two ρ exactly equal — is taken only when the
 // intervals prove it. If any decision cannot be proven (two projects too close to call, a supporter whose
 // budget may equal the share), runFast gives up and the exact engine computes that run. So the fast pass
-// never changes an outcome; it only skips big-number arithmetic when the answer is not in doubt. The outcome
-// that is finally reported is always recomputed by the exact engine, and checked against the fast pass.
+// never changes an outcome; it only skips big-number arithmetic when the answer is not in doubt. For the
+// outcome that is finally reported, the exact engine replays the certified path and computes its money,
+// checking each share against the fast pass's bounds (esEngine.replay).
 //
 // Why the bounds hold: q(β) — the least share with Σ min(βᵢ, q) ≥ cost — never increases when a budget
 // increases, so q(hi) ≤ q ≤ q(lo); both ends are computed exactly in integers and rounded outwards.
@@ -105,6 +106,7 @@ type fastPrefix struct {
 	f        int    // fixed-point fraction bits of the run that recorded it
 	lo0      uint64 // that run's per-voter budget (lower bound), in units of 2^-f
 	winners  []int32
+	ties     [][]int32
 	cost     int64
 	qlo, qhi []uint64 // candidate → as in fastState, at the end of the prefix
 	lbq      []uint64
@@ -116,6 +118,7 @@ type fastPrefix struct {
 func (p *fastPrefix) save(s *fastState, f int, lo0 uint64, out *esOutcome) {
 	p.valid, p.f, p.lo0 = true, f, lo0
 	p.winners = append(p.winners[:0], out.winners...)
+	p.ties = append(p.ties[:0], out.ties...) // never modified once recorded
 	p.cost = out.cost
 	p.qlo = append(p.qlo[:0], s.qlo...)
 	p.qhi = append(p.qhi[:0], s.qhi...)
@@ -156,6 +159,10 @@ func (e *esEngine) resume(f int, lo0, hi0 uint64, out *esOutcome) bool {
 	copy(s.status, p.status)
 	s.heap = append(s.heap[:0], p.heap...)
 	out.winners = append(out.winners, p.winners...)
+	for _, c := range p.winners {
+		out.qlo, out.qhi = append(out.qlo, p.qlo[c]), append(out.qhi, p.qhi[c])
+	}
+	out.ties = append(out.ties, p.ties...)
 	out.cost = p.cost
 	return true
 }
@@ -238,6 +245,7 @@ func (e *esEngine) runFast(b *big.Rat) (out esOutcome, ok bool) {
 	for i := len(s.heap)/2 - 1; i >= 0; i-- {
 		e.fastDown(i)
 	}
+	out.f = F
 	e.resume(F, lo0, hi0, &out)
 	s.allRich = true
 
@@ -286,11 +294,13 @@ func (e *esEngine) runFast(b *big.Rat) (out esOutcome, ok bool) {
 			for _, c := range s.tied[1:] {
 				e.fastPush(c)
 			}
+			out.ties = append(out.ties, slices.Clone(s.tied))
 		}
 		if !e.fastFund(best) {
 			return esOutcome{}, false
 		}
 		out.winners = append(out.winners, best)
+		out.qlo, out.qhi = append(out.qlo, s.qlo[best]), append(out.qhi, s.qhi[best])
 		out.cost = addCost(out.cost, e.cost[best])
 		if s.allRich && (!s.pre.valid || s.pre.f != F || len(out.winners) > len(s.pre.winners) || lo0 < s.pre.lo0) {
 			s.pre.save(s, F, lo0, &out)
@@ -318,7 +328,7 @@ func (e *esEngine) fastEvaluate(c int32) int {
 		s.richEval = true
 		return evalOK
 	}
-	xh, xl, r, ok := e.fastShare(true, c)
+	xh, xl, r, minLo, ok := e.fastShare(true, c)
 	if !ok {
 		return evalUnaffordable // even the upper bounds cannot pay for it
 	}
@@ -329,18 +339,15 @@ func (e *esEngine) fastEvaluate(c int32) int {
 	if fits && rem != 0 {
 		qhi++
 	}
-	for _, d := range s.dense {
-		if !fits || d.w < qhi {
-			s.richEval = false
-			xl, _, rl, ok := e.fastShare(false, c)
-			if !ok {
-				return evalUnsure
-			}
-			qhi, rem, _ = xl.divmod(rl)
-			if rem != 0 {
-				qhi++
-			}
-			break
+	if !fits || minLo < qhi {
+		s.richEval = false
+		xl, _, rl, _, ok := e.fastShare(false, c)
+		if !ok {
+			return evalUnsure
+		}
+		qhi, rem, _ = xl.divmod(rl)
+		if rem != 0 {
+			qhi++
 		}
 	}
 	s.qlo[c], s.qhi[c], s.lbq[c] = qlo, qhi, qlo
@@ -353,29 +360,39 @@ type fastDense struct{ v, w, m uint64 }
 // fastShare computes q(v) = x/r exactly for the budgets v of c's supporters — their upper bounds when upper is
 // true, else their lower bounds; ok is false when they cannot afford c. It is the exact engine's poor/rich
 // iteration on machine words. It also returns xw, cost minus the other bounds of the supporters it found poor,
-// and leaves the rich supporters in e.fast.dense.
+// and minW, the least of the other bounds among the supporters it found rich.
 //
-// Two shortcuts keep it fast. The iteration starts from the split at c's previous lower bound lbq instead of
-// "everyone is rich": budgets only fall, so q(v) ≥ lbq and whoever holds less than lbq is poor. And groups with
-// nothing left are dropped from c's supporter list for the rest of the run: they can never pay again.
-func (e *esEngine) fastShare(upper bool, c int32) (x, xw u128, r uint64, ok bool) {
+// Three shortcuts keep it fast. The iteration starts from the split at c's previous lower bound lbq instead of
+// "everyone is rich": budgets only fall, so q(v) ≥ lbq and whoever holds less than lbq is poor. The first pass
+// keeps the least budget among the rich, so when nobody rich is below the share it ends there, without a
+// pass over the copies to find out. And groups with nothing left are dropped from c's supporter list for the
+// rest of the run: they can never pay again.
+func (e *esEngine) fastShare(upper bool, c int32) (x, xw u128, r, minW uint64, ok bool) {
 	s := &e.fast
 	grp := s.grp
-	dense := s.dense[:0]
-	live := s.supp[c][:0]
+	supp := s.supp[c]
 	t0 := s.lbq[c]
 	x, xw = s.big[c], s.big[c]
-	for _, g := range s.supp[c] {
+	minV, minW := uint64(math.MaxUint64), uint64(math.MaxUint64)
+	dense := s.dense[:0]
+	k := -1 // index of the first group with nothing left, which starts the compaction of supp
+	for i, g := range supp {
 		gr := grp[g]
 		v, w := gr.lo, gr.hi()
 		if w == 0 {
+			if k < 0 {
+				k = i
+			}
 			continue
 		}
-		live = append(live, g)
-		m := uint64(gr.m)
+		if k >= 0 {
+			supp[k] = g
+			k++
+		}
 		if upper {
 			v, w = w, v
 		}
+		m := uint64(gr.m)
 		if v < t0 {
 			x = x.sub(mul64(v, m))
 			xw = xw.sub(mul64(w, m))
@@ -383,20 +400,28 @@ func (e *esEngine) fastShare(upper bool, c int32) (x, xw u128, r uint64, ok bool
 		}
 		dense = append(dense, fastDense{v, w, m})
 		r += m
+		minV = min(minV, v)
+		minW = min(minW, w)
 	}
-	s.supp[c] = live
+	if k >= 0 {
+		s.supp[c] = supp[:k]
+	}
+	s.dense = dense
+	if r == 0 {
+		return x, xw, 0, 0, false
+	}
+	// v < x/r ⇔ v < ⌈x/r⌉; when x/r does not fit in a word, every budget is below it.
+	if t, fits := ceilDiv(x, r); fits && minV >= t {
+		return x, xw, r, minW, true // nobody rich is below the share: the split is final
+	}
 	for {
 		if r == 0 {
 			s.dense = dense
-			return x, xw, 0, false
+			return x, xw, 0, 0, false
 		}
-		// v < x/r ⇔ v < ⌈x/r⌉; when x/r does not fit in a word, every budget is below it.
-		t, rem, fits := x.divmod(r)
-		if fits && rem != 0 {
-			t++
-			fits = t != 0
-		}
+		t, fits := ceilDiv(x, r)
 		k := 0
+		minW = math.MaxUint64
 		for _, d := range dense {
 			if !fits || d.v < t {
 				x = x.sub(mul64(d.v, d.m))
@@ -406,17 +431,29 @@ func (e *esEngine) fastShare(upper bool, c int32) (x, xw u128, r uint64, ok bool
 			}
 			dense[k] = d
 			k++
+			minW = min(minW, d.w)
 		}
 		moved := k < len(dense)
 		dense = dense[:k]
 		if !moved {
 			s.dense = dense
-			return x, xw, r, true
+			return x, xw, r, minW, true
 		}
 	}
 }
 
-// fastFund charges c's supporters; false when it cannot prove who pays everything they have.
+// ceilDiv returns ⌈x/r⌉; fits is false when it does not fit in a word.
+func ceilDiv(x u128, r uint64) (t uint64, fits bool) {
+	t, rem, fits := x.divmod(r)
+	if fits && rem != 0 {
+		t++
+		fits = t != 0
+	}
+	return t, fits
+}
+
+// fastFund charges c's supporters; false when it cannot prove who pays everything they have, and then the
+// groups are left in no particular state.
 func (e *esEngine) fastFund(c int32) bool {
 	s := &e.fast
 	s.status[c] = esFunded
@@ -428,11 +465,14 @@ func (e *esEngine) fastFund(c int32) bool {
 		return false
 	}
 	wide := uint32(qhi - qlo)
+	// One pass: a failure leaves the groups half charged, which is fine because the run is abandoned then
+	// (runFast sets every group afresh at its start).
 	for _, g := range s.supp[c] {
 		gr := &s.grp[g]
 		switch hi := gr.hi(); {
 		case hi == 0:
 		case hi < qlo: // certainly poor: pays everything
+			gr.lo, gr.d = 0, 0
 		case gr.lo >= qhi: // certainly rich: pays q
 			if gr.d > math.MaxUint32-wide {
 				return false // the bounds drifted too far apart for fastGroup.d
@@ -440,17 +480,10 @@ func (e *esEngine) fastFund(c int32) bool {
 			if gr.lo == qhi {
 				s.allRich = false // it may have nothing left: the prefix ends here
 			}
-		default:
-			return false
-		}
-	}
-	for _, g := range s.supp[c] {
-		gr := &s.grp[g]
-		if hi := gr.hi(); hi == 0 || hi < qlo {
-			gr.lo, gr.d = 0, 0
-		} else {
 			gr.lo -= qhi
 			gr.d += wide
+		default:
+			return false
 		}
 	}
 	return true

@@ -65,3 +65,42 @@ func FastSequenceAgrees(in Input, budgets []*big.Rat) (certified, resumed int, a
 	}
 	return certified, resumed, true, nil
 }
+
+// ReplayAgrees runs the fast pass at per-voter budget b and, when it certifies its run, replays its path with
+// exact arithmetic (what the add1 completion does for the outcome it chooses) and compares everything with a
+// full exact run on a fresh engine: winners, shares, ties, cost, and what each candidate's supporters hold at
+// the end. certified is false when the fast pass gave up; ties counts the replayed run's ties.
+func ReplayAgrees(in Input, b *big.Rat) (certified, agree bool, ties int, err error) {
+	p, err := prepare(in)
+	if err != nil {
+		return false, false, 0, err
+	}
+	e := p.newEngine()
+	fast, ok := e.runFast(b)
+	if !ok {
+		return false, false, 0, nil
+	}
+	got, ok := e.replay(b, fast)
+	if !ok {
+		return true, false, 0, nil
+	}
+	ref := p.newEngine()
+	want := ref.run(b)
+	same := slices.Equal(got.winners, want.winners) && got.cost == want.cost && len(got.ties) == len(want.ties) &&
+		slices.EqualFunc(got.shares, want.shares, func(a, b *big.Rat) bool { return a.Cmp(b) == 0 })
+	for i := range min(len(got.ties), len(want.ties)) {
+		same = same && slices.Equal(got.ties[i], want.ties[i])
+	}
+	for c := range e.proj {
+		same = same && e.leftover(int32(c)).Cmp(ref.leftover(int32(c))) == 0
+	}
+	return true, same, len(got.ties), nil
+}
+
+// SetReplayOff makes the add1 completion compute its chosen outcome with a full exact run instead of a replay,
+// and returns a function that restores the setting. Tests that call it must not run in parallel.
+func SetReplayOff(off bool) (restore func()) {
+	old := replayOff
+	replayOff = off
+	return func() { replayOff = old }
+}

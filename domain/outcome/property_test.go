@@ -376,6 +376,89 @@ func TestFastPassAgreesWithExactEngine(t *testing.T) {
 	}
 }
 
+// TestReplayAgreesWithExactRun checks the exact replay of a certified fast run's path, which the add1
+// completion uses for the outcome it reports, against a full exact run: same winners, shares to the last
+// digit, ties, and money left. Instances are TestFastPassAgreesWithExactEngine's, plus districts where many
+// ballots repeat and costs tie, so that ties and projects paid by the poor occur.
+func TestReplayAgreesWithExactRun(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(21, 34))
+	certified, tied := 0, 0
+	const instances = 200
+	for i := range instances {
+		in := outcome.Input{VoteType: outcome.Approval, Rule: outcome.Rule{Name: outcome.EqualShares}, LotSeed: "r"}
+		np := 2 + rng.IntN(15)
+		for j := range np {
+			cost := int64(1 + rng.IntN(100_000))
+			if i%2 == 1 {
+				cost = int64(100 * (1 + rng.IntN(4))) // few distinct costs: ties
+			}
+			in.Projects = append(in.Projects, outcome.Project{ID: fmt.Sprintf("p%d", j), Cost: cost})
+		}
+		nb := 20 + rng.IntN(300)
+		for k := range nb {
+			b := outcome.Ballot{Voter: fmt.Sprint(k)}
+			if k > 0 && i%2 == 1 && rng.IntN(3) == 0 {
+				b.Choices = in.Ballots[rng.IntN(k)].Choices
+			} else {
+				for _, j := range rng.Perm(np)[:1+rng.IntN(np)] {
+					b.Choices = append(b.Choices, outcome.Choice{Project: fmt.Sprintf("p%d", j)})
+				}
+			}
+			in.Ballots = append(in.Ballots, b)
+		}
+		in.Budget = int64(rng.IntN(500_000))
+		for _, b := range []*big.Rat{big.NewRat(in.Budget, int64(nb)), big.NewRat(int64(rng.IntN(3000)), 1), big.NewRat(int64(rng.IntN(1_000_000)), 7)} {
+			ok, agree, ties, err := outcome.ReplayAgrees(in, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				certified++
+				tied += min(ties, 1)
+				if !agree {
+					t.Fatalf("instance %d, per-voter budget %s: replay and exact run differ\n%s", i, b.RatString(), mustJSON(t, in))
+				}
+			}
+		}
+	}
+	if certified < instances {
+		t.Errorf("the fast pass certified only %d of %d runs; it should certify most", certified, 3*instances)
+	}
+	if tied == 0 {
+		t.Errorf("no replayed run had a tie: the test does not exercise them")
+	}
+	t.Logf("%d certified runs replayed, %d with ties", certified, tied)
+}
+
+// TestEqualSharesAdd1ReplayMatchesExactRun checks at the level of Compute that replaying the chosen outcome's
+// path gives the very Result a full exact run gives, on synthetic districts and on the shipped real files.
+// It switches a package setting, so it does not run in parallel.
+func TestEqualSharesAdd1ReplayMatchesExactRun(t *testing.T) {
+	var inputs []outcome.Input
+	for _, size := range [][2]int{{300, 12}, {3000, 40}} {
+		in := syntheticDistrict(size[0], size[1])
+		in.Budget = in.Budget * 3 / 2
+		inputs = append(inputs, in)
+	}
+	for _, f := range dataFiles(t) {
+		_, in := mustLoad(t, f)
+		if in.VoteType == outcome.Approval || in.VoteType == outcome.ChooseOne {
+			inputs = append(inputs, in)
+		}
+	}
+	for i, in := range inputs {
+		in.Rule = outcome.Rule{Name: outcome.EqualSharesAdd1}
+		off := outcome.SetReplayOff(true)
+		full := mustCompute(t, in)
+		off()
+		replayed := mustCompute(t, in)
+		if a, b := mustJSON(t, full), mustJSON(t, replayed); a != b {
+			t.Fatalf("input %d: full exact run and replay differ\n%s\n%s", i, a, b)
+		}
+	}
+}
+
 // TestEqualSharesAdd1JumpsMatchStepByStep draws instances with few voters and expensive projects, where the
 // add1 completion meets long stretches of per-voter budgets with the same winners (which Compute skips by
 // proof, see stableUntil), and checks the result against the reference that tries every step.
@@ -475,4 +558,66 @@ func TestFastPassPrefixResumes(t *testing.T) {
 		t.Errorf("only %d of %d certified runs resumed a prefix: the test does not exercise it", resumed, certified)
 	}
 	t.Logf("%d certified runs, %d resumed a prefix", certified, resumed)
+}
+
+// TestEqualSharesManyProjectsMatchesReference covers both ways of grouping identical ballots: sets of at most
+// 128 candidates as two machine words, larger ones as byte strings. Districts of 120 to 140 projects, some
+// withdrawn or without supporters, so that the number of candidates falls on both sides of 128, with repeated
+// ballots; Equal Shares must fund what the reference funds. (add1 runs the same grouping; the reference is too
+// slow for it at this size.)
+func TestEqualSharesManyProjectsMatchesReference(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(128, 129))
+	sides := map[bool]int{}
+	for i := range 16 {
+		in := outcome.Input{VoteType: outcome.Approval, LotSeed: "many"}
+		np := 120 + rng.IntN(21)
+		for j := range np {
+			p := outcome.Project{ID: fmt.Sprintf("p%03d", j), Cost: int64(1 + rng.IntN(400))}
+			if rng.IntN(15) == 0 {
+				p.Excluded = "withdrawn"
+			}
+			in.Projects = append(in.Projects, p)
+		}
+		var total int64
+		for _, p := range in.Projects {
+			total += p.Cost
+		}
+		in.Budget = total / int64(2+rng.IntN(3))
+		nb := 60 + rng.IntN(120)
+		for k := range nb {
+			b := outcome.Ballot{Voter: fmt.Sprint(k)}
+			if k > 0 && rng.IntN(4) == 0 {
+				b.Choices = in.Ballots[rng.IntN(k)].Choices // a repeated ballot
+			} else {
+				for _, j := range rng.Perm(np)[:1+rng.IntN(12)] {
+					b.Choices = append(b.Choices, outcome.Choice{Project: fmt.Sprintf("p%03d", j)})
+				}
+			}
+			in.Ballots = append(in.Ballots, b)
+		}
+		supported := map[string]bool{}
+		for _, b := range in.Ballots {
+			for _, c := range b.Choices {
+				supported[c.Project] = true
+			}
+		}
+		cands := 0
+		for _, p := range in.Projects {
+			if p.Excluded == "" && supported[p.ID] {
+				cands++
+			}
+		}
+		sides[cands > 128]++
+		in.Rule = outcome.Rule{Name: outcome.EqualShares}
+		res := mustCompute(t, in)
+		want, wantB := refEqualShares(in, false)
+		if got := winnerIDs(res); !slices.Equal(got, want) || res.PerVoterBudget != wantB.RatString() {
+			t.Fatalf("instance %d (%d candidates): got %v at %s, reference %v at %s", i, cands, got, res.PerVoterBudget, want, wantB.RatString())
+		}
+		checkPayments(t, in, res)
+	}
+	if sides[true] == 0 || sides[false] == 0 {
+		t.Errorf("candidates above 128 in %d instances, at most 128 in %d: both ways must be exercised", sides[true], sides[false])
+	}
 }
