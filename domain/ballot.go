@@ -254,26 +254,46 @@ func (b *Ballot) record(e Event) error {
 func (b *Ballot) apply(e Event) error {
 	switch e := e.(type) {
 	case BallotCast:
+		return b.applyBallot(e, false, slices.Clone(e.Choices))
+	case BallotReplaced:
+		return b.applyBallot(BallotCast(e), true, slices.Clone(e.Choices))
+	}
+	return eventErrorf("%s is not a ballot event", typeName(e))
+}
+
+// LoadBallot is Load of one ballot event given by its fields: the BallotCast e, or when replaced is true the
+// BallotReplaced with e's fields. It spares a replay making each ballot an Event value, and the copy of its
+// choices: the ballot keeps e.Choices, which the caller must not change afterwards.
+func (b *Ballot) LoadBallot(e BallotCast, replaced bool) error {
+	if err := b.applyBallot(e, replaced, e.Choices); err != nil {
+		return err
+	}
+	b.version++
+	return nil
+}
+
+// applyBallot applies a BallotCast, or a BallotReplaced when replaced, whose choices are choices (the ballot
+// keeps them).
+func (b *Ballot) applyBallot(e BallotCast, replaced bool, choices []BallotChoice) error {
+	if !replaced {
 		if b.cast {
 			return eventErrorf("ballot of %q in %q/%q cast twice", e.Voter, e.CycleID, e.DistrictID)
 		}
 		b.cast = true
 		b.cycle, b.district, b.voter = e.CycleID, e.DistrictID, e.Voter
-		b.choices = slices.Clone(e.Choices)
-		return nil
-	case BallotReplaced:
-		if !b.cast {
-			return eventErrorf("BallotReplaced before BallotCast")
-		}
-		if e.CycleID != b.cycle || e.DistrictID != b.district || e.Voter != b.voter {
-			return eventErrorf("ballot of %q in %q/%q in the stream of %q in %q/%q",
-				e.Voter, e.CycleID, e.DistrictID, b.voter, b.cycle, b.district)
-		}
-		b.choices = slices.Clone(e.Choices)
-		b.replacements++
+		b.choices = choices
 		return nil
 	}
-	return eventErrorf("%s is not a ballot event", typeName(e))
+	if !b.cast {
+		return eventErrorf("BallotReplaced before BallotCast")
+	}
+	if e.CycleID != b.cycle || e.DistrictID != b.district || e.Voter != b.voter {
+		return eventErrorf("ballot of %q in %q/%q in the stream of %q in %q/%q",
+			e.Voter, e.CycleID, e.DistrictID, b.voter, b.cycle, b.district)
+	}
+	b.choices = choices
+	b.replacements++
+	return nil
 }
 
 // IsCast reports whether the ballot has been cast.

@@ -516,7 +516,7 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decodeAs[MilestoneReported](eventType, data)
 	case EventBallotCast:
 		if b, ok := decodeBallotFast(data); ok {
-			return BallotCast(b), nil
+			return b, nil
 		}
 		return decodeAs[BallotCast](eventType, data)
 	case EventBallotReplaced:

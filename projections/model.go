@@ -43,6 +43,13 @@ type Model struct {
 	idemMu sync.Mutex
 	idem   map[string]*idemRecord
 
+	// The cycle and district of the last ballot applied, so a run of ballots in one district (an import, a
+	// busy vote) skips the two lookups. Cleared whenever a cycle's views are replaced (restore).
+	lastCycleID    domain.CycleID
+	lastDistrictID domain.DistrictID
+	lastCycle      *cycleView
+	lastDistrict   *districtView
+
 	rankMu sync.Mutex
 	ranks  map[districtKey]*rankCache
 
@@ -95,7 +102,7 @@ func (dv *districtView) drop() {
 }
 
 type ballotView struct {
-	agg     *domain.Ballot
+	agg     domain.Ballot // in the view, not beside it: one allocation per ballot
 	version int
 }
 
@@ -170,26 +177,52 @@ func (m *Model) WaitFor(ctx context.Context, p eventstore.Position) error {
 // Decoded is an event decoded for the model. Decoding is the costly part of applying an event and needs no
 // lock, so catch-up decodes on one goroutine while another applies.
 type Decoded struct {
-	rec   eventstore.RecordedEvent
-	ev    domain.Event // nil for types this build does not know
-	meta  ledger.Metadata
-	haveM bool
-	err   error
+	rec eventstore.RecordedEvent
+	ev  domain.Event // nil for types this build does not know, and for ballots decoded into ballot
+	// ballot holds a BallotCast's or BallotReplaced's fields when isBallot is set (ev is then nil): a ballot
+	// is most events of a log, and this spares an interface value per ballot.
+	ballot   domain.BallotCast
+	isBallot bool
+	meta     ledger.Metadata
+	haveM    bool
+	err      error
 }
 
 // Decode decodes a recorded event for ApplyDecoded.
 func Decode(r eventstore.RecordedEvent) Decoded {
-	d := Decoded{rec: r}
+	var d Decoded
+	decodeInto(&d, nil, &r)
+	return d
+}
+
+// decodeInto decodes r into d with dec, or with domain.Decode when dec is nil. A Decoded
+// is a few hundred bytes: catch-up decodes in place rather than copying it around.
+func decodeInto(d *Decoded, dec *domain.Decoder, r *eventstore.RecordedEvent) {
+	*d = Decoded{rec: *r}
 	if !knownTypes[r.Type] {
-		return d
+		return
 	}
-	d.ev, d.err = domain.Decode(r.Type, r.Data)
+	ballot := isBallot(r.Type)
+	switch {
+	case ballot && dec != nil:
+		d.ballot, d.err = dec.DecodeBallot(r.Type, r.Data)
+		d.isBallot = true
+	case dec != nil:
+		d.ev, d.err = dec.Decode(r.Type, r.Data)
+	default:
+		d.ev, d.err = domain.Decode(r.Type, r.Data)
+	}
 	// Metadata matters for proposals' history and for idempotency keys; ballots without a key skip it.
-	if d.err == nil && (!isBallot(r.Type) || bytes.Contains(r.Metadata, []byte(`"idempotency_key"`))) {
+	if d.err == nil && (!ballot || mayHaveIdempotencyKey(r.Metadata)) {
 		d.meta, _ = ledger.ParseMetadata(r.Metadata)
 		d.haveM = true
 	}
-	return d
+}
+
+// mayHaveIdempotencyKey reports whether metadata may carry an idempotency key: whether it holds the key's
+// name. Most metadata has no "y" at all, which one fast scan tells, before the search for the name.
+func mayHaveIdempotencyKey(meta []byte) bool {
+	return bytes.IndexByte(meta, 'y') >= 0 && bytes.Contains(meta, []byte(`"idempotency_key"`))
 }
 
 func isBallot(t string) bool { return t == domain.EventBallotCast || t == domain.EventBallotReplaced }
@@ -209,10 +242,34 @@ func (m *Model) ApplyDecoded(d Decoded) error {
 	return nil
 }
 
+// applyBatch applies events decoded by CatchUp under one lock, and wakes WaitFor callers once.
+func (m *Model) applyBatch(ds []Decoded) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	err := func() error {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for i := range ds {
+			if err := m.applyOne(&ds[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	m.notify()
+	return err
+}
+
 func (m *Model) applyLocked(d Decoded) error {
-	r := &d.rec
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.applyOne(&d)
+}
+
+// applyOne applies d; the caller holds mu.
+func (m *Model) applyOne(d *Decoded) error {
+	r := &d.rec
 	if r.Position <= m.pos {
 		return fmt.Errorf("projections: event at position %d applied after position %d", r.Position, m.pos)
 	}
@@ -254,8 +311,14 @@ var knownTypes = func() map[string]bool {
 	return m
 }()
 
-func (m *Model) apply(d Decoded) error {
-	r := d.rec
+func (m *Model) apply(d *Decoded) error {
+	r := &d.rec
+	if d.isBallot {
+		if d.haveM && d.meta.IdempotencyKey != "" {
+			m.observeIdempotency(r, d.meta)
+		}
+		return m.applyBallot(d.ballot, r.Type == domain.EventBallotReplaced)
+	}
 	if d.ev == nil {
 		if !ledger.IsIndexEvent(r.Type) { // the ledger's own indexes are known, and no read model's concern
 			m.unknown++
@@ -302,8 +365,10 @@ func (m *Model) apply(d Decoded) error {
 		for _, d := range cv.districts {
 			d.version++ // the phase and assessors change what rankings show
 		}
-	case domain.BallotCast, domain.BallotReplaced:
-		return m.applyBallot(e, r)
+	case domain.BallotCast:
+		return m.applyBallot(e, false)
+	case domain.BallotReplaced:
+		return m.applyBallot(domain.BallotCast(e), true)
 	case domain.VoterDistrictClaimed:
 		// Only the write side needs claims; the ballot that follows is what counts.
 	case domain.PersonalDataErased:
@@ -332,44 +397,42 @@ func cycleOf(e domain.Event) domain.CycleID {
 	return ""
 }
 
-func (m *Model) applyBallot(e domain.Event, r eventstore.RecordedEvent) error {
-	var cycle domain.CycleID
-	var district domain.DistrictID
-	var voter domain.VoterKey
-	var choices []domain.BallotChoice
-	switch e := e.(type) {
-	case domain.BallotCast:
-		cycle, district, voter, choices = e.CycleID, e.DistrictID, e.Voter, e.Choices
-	case domain.BallotReplaced:
-		cycle, district, voter, choices = e.CycleID, e.DistrictID, e.Voter, e.Choices
+// applyBallot applies a BallotCast, or a BallotReplaced (replaced) with e's fields. The ballot keeps
+// e.Choices.
+func (m *Model) applyBallot(e domain.BallotCast, replaced bool) error {
+	dv := m.lastDistrict
+	if e.CycleID != m.lastCycleID || e.DistrictID != m.lastDistrictID || dv == nil {
+		// Ballots come in runs of one district (an import, a busy vote): remember the last one's view.
+		cv := m.cycles[e.CycleID]
+		if cv == nil {
+			return fmt.Errorf("ballot for cycle %q, which was never opened", e.CycleID)
+		}
+		dv = cv.districts[e.DistrictID]
+		if dv == nil {
+			return fmt.Errorf("ballot for district %q, which cycle %q does not have", e.DistrictID, e.CycleID)
+		}
+		m.lastCycleID, m.lastDistrictID, m.lastDistrict, m.lastCycle = e.CycleID, e.DistrictID, dv, cv
 	}
-	cv := m.cycles[cycle]
-	if cv == nil {
-		return fmt.Errorf("ballot for cycle %q, which was never opened", cycle)
-	}
-	dv := cv.districts[district]
-	if dv == nil {
-		return fmt.Errorf("ballot for district %q, which cycle %q does not have", district, cycle)
-	}
+	cv := m.lastCycle
 	if cv.votingOver || cv.agg.Phase() != domain.PhaseVoting {
 		// The same rule as the allocation: only ballots recorded while voting was open count.
 		m.late++
 		return nil
 	}
-	bv := dv.ballots[voter]
+	bv := dv.ballots[e.Voter]
 	if bv == nil {
-		bv = &ballotView{agg: &domain.Ballot{}}
-		dv.ballots[voter] = bv
-		dv.voters = append(dv.voters, voter)
+		bv = &ballotView{}
+		dv.ballots[e.Voter] = bv
+		dv.voters = append(dv.voters, e.Voter)
 	} else {
 		for _, ch := range bv.agg.Choices() {
 			dv.votes[ch.ProposalID]--
 		}
 	}
-	if err := bv.agg.Load(e); err != nil {
+	if err := bv.agg.LoadBallot(e, replaced); err != nil {
 		return err
 	}
-	for _, ch := range choices {
+	for _, ch := range e.Choices {
 		dv.votes[ch.ProposalID]++
 	}
 	bv.version++
@@ -377,7 +440,7 @@ func (m *Model) applyBallot(e domain.Event, r eventstore.RecordedEvent) error {
 	return nil
 }
 
-func (m *Model) applyProposal(e domain.Event, r eventstore.RecordedEvent, meta ledger.Metadata) error {
+func (m *Model) applyProposal(e domain.Event, r *eventstore.RecordedEvent, meta ledger.Metadata) error {
 	pv := m.proposals[proposalOf(e)]
 	if sub, ok := e.(domain.ProposalSubmitted); ok {
 		if pv != nil {
@@ -440,7 +503,7 @@ func proposalOf(e domain.Event) domain.ProposalID {
 }
 
 // observeIdempotency adds an event to the answer of the request that wrote it. The caller holds mu.
-func (m *Model) observeIdempotency(r eventstore.RecordedEvent, meta ledger.Metadata) {
+func (m *Model) observeIdempotency(r *eventstore.RecordedEvent, meta ledger.Metadata) {
 	key := meta.Principal + "\x00" + meta.IdempotencyKey
 	m.idemMu.Lock()
 	defer m.idemMu.Unlock()

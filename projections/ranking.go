@@ -212,7 +212,7 @@ func (m *Model) computeRanking(cycle domain.CycleID, district domain.DistrictID)
 	}
 	ballots := make([]*domain.Ballot, 0, len(dv.voters))
 	for _, v := range dv.voters {
-		ballots = append(ballots, dv.ballots[v].agg)
+		ballots = append(ballots, &dv.ballots[v].agg)
 	}
 	src, until := m.inputs, cv.allocatedAt[district]
 	if dv.dropped && src != nil {
@@ -308,7 +308,7 @@ func (m *Model) DistrictInput(cycle domain.CycleID, district domain.DistrictID) 
 	}
 	ballots := make([]*domain.Ballot, 0, len(dv.voters))
 	for _, v := range dv.voters {
-		ballots = append(ballots, dv.ballots[v].agg)
+		ballots = append(ballots, &dv.ballots[v].agg)
 	}
 	seed := ProvisionalLotSeed
 	var rec *domain.AllocationRecorded
