@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -431,9 +432,15 @@ func TestServeRefusesALogChangedUnderItsTree(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("leaf %d", at)) && !strings.Contains(err.Error(), "no longer matches the signed checkpoint") {
 		t.Fatalf("serve on a changed log: %v, want an error naming leaf %d or the checkpoint", err, at)
 	}
+	// rebuild checks the tree beside the rebuild and writes no checkpoint of a refused log.
+	cp := filepath.Join(bad, checkpointFile)
+	os.Remove(cp)
 	var errb bytes.Buffer
 	if code := run(context.Background(), []string{"rebuild", "--data", bad}, io.Discard, &errb); code == 0 || !strings.Contains(errb.String(), fmt.Sprintf("leaf %d", at)) {
 		t.Fatalf("rebuild on a changed log: exit %d, %q; want a refusal naming leaf %d", code, errb.String(), at)
+	}
+	if _, err := os.Stat(cp); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("rebuild on a changed log left a checkpoint: %v", err)
 	}
 }
 
