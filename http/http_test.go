@@ -31,7 +31,10 @@ type env struct {
 	api    *pbhttp.Server
 }
 
-func newEnv(tb testing.TB) *env {
+func newEnv(tb testing.TB) *env { tb.Helper(); return newEnvWith(tb, nil) }
+
+// newEnvWith is newEnv with a last say over the server's configuration (nil: none).
+func newEnvWith(tb testing.TB, configure func(*pbhttp.Config)) *env {
 	tb.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store, err := filestore.Open(context.Background(), tb.TempDir(), filestore.Options{Logger: quiet})
@@ -72,10 +75,14 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e.api = pbhttp.NewServer(pbhttp.Config{
+	cfg := pbhttp.Config{
 		Store: store, Ledger: ledger.New(store, model, ledger.Metrics{}), Model: model, Tokens: tokens, Voters: voters, Personal: vault, Logger: quiet,
 		MaxBodyBytes: 8 << 10,
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	e.api = pbhttp.NewServer(cfg)
 	srv := httptest.NewServer(e.api)
 	e.url = srv.URL
 	tb.Cleanup(func() {

@@ -16,6 +16,7 @@ import (
 	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/eventstore/translog"
+	"github.com/pbledger/pbledger/ledger"
 )
 
 // Transparency is the transparency log the server publishes: the tree over the log and its signed
@@ -278,16 +279,25 @@ type receiptJSON struct {
 	CheckURL string `json:"check_url"`
 }
 
-// receiptWait bounds how long a ballot's answer waits for the tree to reach the ballot (normally well under a
-// millisecond; the bound only matters on an overloaded machine).
+// receiptWait bounds how long a ballot's answer waits for the tree to reach the ballot, on a store that cannot
+// tell an event's ordinal (normally well under a millisecond; the bound only matters on an overloaded machine).
 const receiptWait = 5 * time.Second
 
-// receipt waits (briefly) for the tree to cover position p and returns the receipt of its event; nil if the
-// tree does not reach it in time (the answer then carries none; the ballot is recorded all the same).
-func (s *Server) receipt(ctx context.Context, p eventstore.Position) *receiptJSON {
+// receipt returns the receipt of the event a write appended last; nil if there is no transparency log or the
+// receipt cannot be made in time (the answer then carries none; the ballot is recorded all the same).
+//
+// On a store that tells ordinals (eventstore.Ordinals) the receipt is made at once, without waiting for the
+// tree: the leaf index is the event's ordinal, and the leaf hash is computed here from the event read back
+// from its own stream (its recorded time is the store's), exactly as the follower will hash it. Otherwise the
+// answer waits for the follower to reach the event and takes both from the tree.
+func (s *Server) receipt(ctx context.Context, w ledger.Written) *receiptJSON {
 	if s.tlog == nil {
 		return nil
 	}
+	if leaf, h, ok := s.receiptNow(ctx, w); ok {
+		return receiptOf(leaf, h)
+	}
+	p := w.Position
 	leaf, ok := s.tlog.Tree.LeafAt(p)
 	if !ok {
 		// The tree has not reached the ballot yet: wait for it. The timer is made only then (a profile under
@@ -305,6 +315,28 @@ func (s *Server) receipt(ctx context.Context, p eventstore.Position) *receiptJSO
 	if err != nil {
 		return nil
 	}
+	return receiptOf(leaf, h)
+}
+
+// receiptNow makes a receipt without the tree, if the store tells ordinals: false if it cannot.
+func (s *Server) receiptNow(ctx context.Context, w ledger.Written) (int64, tlog.Hash, bool) {
+	ord, ok := s.store.(eventstore.Ordinals)
+	if !ok {
+		return 0, tlog.Hash{}, false
+	}
+	leaf, ok := ord.Ordinal(w.Position)
+	if !ok {
+		return 0, tlog.Hash{}, false
+	}
+	// The write path reads its own stream, never $all: the last event written is at the stream's revision.
+	recs, err := s.store.ReadStream(ctx, w.Stream, eventstore.Forwards, w.Revision, 1)
+	if err != nil || len(recs) != 1 || recs[0].Position != w.Position {
+		return 0, tlog.Hash{}, false
+	}
+	return leaf, translog.LeafHash(&recs[0]), true
+}
+
+func receiptOf(leaf int64, h tlog.Hash) *receiptJSON {
 	n := strconv.FormatInt(leaf, 10)
 	return &receiptJSON{Leaf: leaf, LeafHash: h, ProofURL: "/v1/receipts/" + n,
 		CheckURL: "/check?leaf=" + n + "&hash=" + url.QueryEscape(h.String())}
@@ -370,9 +402,20 @@ func (s *Server) getReceipt(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(codeMalformed, "a receipt is named by its leaf index, a whole number"))
 		return
 	}
+	if leaf >= s.tlog.Tree.Size() && s.logHolds(r.Context(), leaf) {
+		// A receipt given before the tree reached its ballot (receiptNow): wait for the tree, briefly.
+		ctx, cancel := context.WithTimeout(r.Context(), receiptWait)
+		err := s.tlog.Tree.WaitSize(ctx, leaf+1)
+		cancel()
+		if err != nil {
+			s.writeError(w, r, errorf(codeUnavailable, "the tree has not reached leaf %d yet; retry", leaf))
+			return
+		}
+	}
 	latest, ok := s.tlog.Notary.Latest()
-	if ok && leaf >= latest.Size && leaf < s.tlog.Tree.Size() {
-		// A fresh ballot: ask for a checkpoint at once rather than make the voter wait for the next one.
+	if (!ok || leaf >= latest.Size) && leaf < s.tlog.Tree.Size() {
+		// A fresh ballot (or a log with no checkpoint yet): ask for a checkpoint at once rather than make the
+		// voter wait for the next one.
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		latest, err = s.tlog.Notary.WaitCovering(ctx, leaf+1)
 		cancel()
@@ -421,6 +464,21 @@ func (s *Server) getReceipt(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-cache")
 	s.writeJSON(w, http.StatusOK, ans)
+}
+
+// logHolds reports whether the store holds an event with the given leaf index, on a store that tells
+// ordinals; false otherwise (receipts are then only given for leaves the tree has).
+func (s *Server) logHolds(ctx context.Context, leaf int64) bool {
+	ord, ok := s.store.(eventstore.Ordinals)
+	if !ok {
+		return false
+	}
+	head, err := s.store.Head(ctx)
+	if err != nil {
+		return false
+	}
+	last, ok := ord.Ordinal(head)
+	return ok && leaf <= last
 }
 
 func (s *Server) getAllocationCheckpoint(w http.ResponseWriter, r *http.Request) {

@@ -493,5 +493,5 @@ func (s *Server) postCastBallot(w http.ResponseWriter, r *http.Request) {
 			return ledger.Written{}, err
 		}
 		return s.ledger.CastBallot(ctx, req, domain.CastBallot{CycleID: domain.CycleID(chi.URLParam(r, "cycle")), DistrictID: in.DistrictID, Voter: voter, Choices: in.Choices})
-	}, func(ans *writeAnswer) { ans.Receipt = s.receipt(r.Context(), ans.Position) })
+	}, func(ans *writeAnswer) { ans.Receipt = s.receipt(r.Context(), ans.Written) })
 }

@@ -187,6 +187,16 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 	return eventstore.Position(len(s.d.events)), nil
 }
 
+var _ eventstore.Ordinals = (*Store)(nil)
+
+// Ordinal implements eventstore.Ordinals: positions are 1, 2, 3, … with no gaps.
+func (s *Store) Ordinal(p eventstore.Position) (int64, bool) {
+	if p == eventstore.Start {
+		return 0, false
+	}
+	return int64(p - 1), true
+}
+
 func (s *Store) readable(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -51,6 +51,7 @@ func Run(t *testing.T, b Backend) {
 		{"ReopenKeepsEverything", testReopen},
 		{"CancelledContext", testCancelledContext},
 		{"Closed", testClosed},
+		{"OrdinalsCountTheGlobalOrder", testOrdinals},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, b) })
@@ -763,5 +764,41 @@ func testClosed(t *testing.T, b Backend) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second close: %v", err)
+	}
+}
+
+// testOrdinals checks eventstore.Ordinals, for a backend that has it: the ordinal of every event is its index
+// in the whole global order, read from Start, and an append's position gives its last event's ordinal.
+func testOrdinals(t *testing.T, b Backend) {
+	s := open(t, b)
+	ord, ok := s.(eventstore.Ordinals)
+	if !ok {
+		t.Skip("the backend does not implement eventstore.Ordinals")
+	}
+	if _, ok := ord.Ordinal(eventstore.Start); ok {
+		t.Fatalf("Ordinal(Start) is ok; Start is no event's position")
+	}
+	a, c := streamName("ord-a"), streamName("ord-b")
+	var lasts []eventstore.Position
+	for i := 0; i < 4; i++ {
+		lasts = append(lasts, mustAppend(t, s, a, eventstore.Any(), events("A", 3*i, 3)...).Position)
+		lasts = append(lasts, mustAppend(t, s, c, eventstore.Any(), Event("B", i)).Position)
+	}
+	all := readAllAfter(t, s, eventstore.Start)
+	index := map[eventstore.Position]int64{}
+	for i, e := range all {
+		got, ok := ord.Ordinal(e.Position)
+		if !ok || got != int64(i) {
+			t.Fatalf("Ordinal(%d) = %d, %v; the event is number %d of the global order", e.Position, got, ok, i)
+		}
+		index[e.Position] = int64(i)
+	}
+	for _, p := range lasts {
+		if got, _ := ord.Ordinal(p); got != index[p] {
+			t.Fatalf("Ordinal of an append's position %d = %d, want %d", p, got, index[p])
+		}
+	}
+	if got, _ := ord.Ordinal(mustHead(t, s)); got != int64(len(all)-1) {
+		t.Fatalf("Ordinal(Head) = %d, want %d (the store holds %d events)", got, len(all)-1, len(all))
 	}
 }
