@@ -6,9 +6,7 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
-	"runtime"
 	"slices"
-	"sync"
 )
 
 // Equal Shares (the Method of Equal Shares, MES) with cost utilities on approval ballots.
@@ -594,7 +592,7 @@ var add1Patience = 256
 // the fast run's path (replay); the tests switch it on to compare both.
 var replayOff = false
 
-// add1Parallel lets the add1 completion run two fast passes at once when it has two processors; the tests
+// add1Parallel lets the add1 completion run its fast passes ahead on every processor (fastSweep); the tests
 // switch it off to check that both ways give the same outcomes.
 var add1Parallel = true
 
@@ -635,43 +633,29 @@ func (e *esEngine) complete(add1 bool, budget, inc int64) (esOutcome, *big.Rat, 
 		}
 		return e.run(b)
 	}
-	out := runAny(b)
 	incBig := big.NewInt(inc)
 	// Per-voter budgets inc·(k+1), inc·(k+2), … with k = ⌊budget/(n·inc)⌋.
 	step := new(big.Int).SetInt64(budget / e.nBallots / inc)
+	// With more than one processor, the fast passes of the next steps run ahead on worker goroutines
+	// (fastSweep), starting while this goroutine computes the first outcome; the outcomes come back in step
+	// order, so this changes nothing but the time.
+	sweep := e.newFastSweep(inc)
+	if sweep != nil {
+		defer sweep.close()
+		sweep.start(step.Int64() + 1)
+	}
+	out := runAny(b)
 	// After `patience` steps in a row with the same winners, try to prove how far they stay the same and jump
 	// there (stableUntil); each attempt that gains nothing doubles the patience, bounding the cost of trying.
 	same, patience := 0, add1Patience
-	// With a second processor, the fast pass of the step after the current one runs at the same time, on a
-	// second fast state (ahead). A step's outcome does not depend on the steps before it, so this changes
-	// nothing but the time; a speculative result is used only for the step it was computed for.
-	var spare *esEngine
-	if add1Parallel && runtime.GOMAXPROCS(0) > 1 {
-		spare = e.spare()
-	}
-	var ahead esOutcome
-	aheadStep := new(big.Int).SetInt64(-1)
 	jumped := false
 	for len(out.winners) < len(e.proj) {
 		step.Add(step, bigOne)
 		nb := new(big.Rat).SetInt(new(big.Int).Mul(step, incBig))
 		var next esOutcome
-		switch {
-		case aheadStep.Cmp(step) == 0:
-			next = ahead
-			aheadStep.SetInt64(-1)
-		case spare != nil:
-			aheadStep.Add(step, bigOne)
-			nb2 := new(big.Rat).SetInt(new(big.Int).Mul(aheadStep, incBig))
-			var ok2 bool
-			var wg sync.WaitGroup
-			wg.Go(func() { ahead, ok2 = spare.runFast(nb2) })
-			next = runAny(nb)
-			wg.Wait()
-			if !ok2 {
-				aheadStep.SetInt64(-1)
-			}
-		default:
+		if sweep != nil && step.IsInt64() && step.Int64() <= maxSweepStep(inc) {
+			next = sweep.get(step.Int64(), nb)
+		} else {
 			next = runAny(nb)
 		}
 		if next.cost > budget {
@@ -702,6 +686,9 @@ func (e *esEngine) complete(add1 bool, budget, inc int64) (esOutcome, *big.Rat, 
 		} else {
 			patience *= 2
 		}
+	}
+	if sweep != nil {
+		sweep.stop() // cancel the speculation before the exact replay; close, deferred, waits for it
 	}
 	if !out.exact {
 		var exact esOutcome

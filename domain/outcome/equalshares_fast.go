@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"math/bits"
 	"slices"
+	"sync/atomic"
 )
 
 // The certified fast pass of Equal Shares.
@@ -182,7 +183,10 @@ const maxFastBits = 61
 
 // runFast computes which projects Equal Shares funds with per-voter budget b, and what they cost; ok is false
 // when some decision could not be certified (then nothing is known and the exact engine must run).
-func (e *esEngine) runFast(b *big.Rat) (out esOutcome, ok bool) {
+func (e *esEngine) runFast(b *big.Rat) (out esOutcome, ok bool) { return e.runFastUntil(b, nil) }
+
+// runFastUntil is runFast that gives up (ok false) at the start of a round once stop, when not nil, is set.
+func (e *esEngine) runFastUntil(b *big.Rat, stop *atomic.Bool) (out esOutcome, ok bool) {
 	// Fixed point: F fraction bits, as many as fit with the per-voter budget below 2^maxFastBits units.
 	ceilB := new(big.Int).Add(b.Num(), new(big.Int).Sub(b.Denom(), bigOne))
 	ceilB.Quo(ceilB, b.Denom())
@@ -250,6 +254,9 @@ func (e *esEngine) runFast(b *big.Rat) (out esOutcome, ok bool) {
 	s.allRich = true
 
 	for {
+		if stop != nil && stop.Load() {
+			return esOutcome{}, false
+		}
 		best := int32(-1)
 		s.eval = s.eval[:0]
 		for len(s.heap) > 0 {
@@ -354,32 +361,54 @@ func (e *esEngine) fastEvaluate(c int32) int {
 	return evalOK
 }
 
-// fastDense is a supporter group copied for the passes of fastShare: v the bound it computes with, w the other.
-type fastDense struct{ v, w, m uint64 }
+// fastDense is a supporter group copied for the passes of fastShare: v the bound it computes with, d the
+// distance to the other bound, m the voters.
+type fastDense struct {
+	v    uint64
+	d, m uint32
+}
 
 // fastShare computes q(v) = x/r exactly for the budgets v of c's supporters — their upper bounds when upper is
 // true, else their lower bounds; ok is false when they cannot afford c. It is the exact engine's poor/rich
 // iteration on machine words. It also returns xw, cost minus the other bounds of the supporters it found poor,
 // and minW, the least of the other bounds among the supporters it found rich.
 //
-// Three shortcuts keep it fast. The iteration starts from the split at c's previous lower bound lbq instead of
-// "everyone is rich": budgets only fall, so q(v) ≥ lbq and whoever holds less than lbq is poor. The first pass
-// keeps the least budget among the rich, so when nobody rich is below the share it ends there, without a
-// pass over the copies to find out. And groups with nothing left are dropped from c's supporter list for the
-// rest of the run: they can never pay again.
+// Four shortcuts keep it fast. The iteration starts from the split at c's previous lower bound lbq instead of
+// "everyone is rich": budgets only fall, so q(v) ≥ lbq and whoever holds less than lbq is poor. Supporters
+// holding at least twice lbq are presumed rich and are not copied for the iteration, only counted: the
+// iteration runs on the band [lbq, 2·lbq) alone, and is redone over everyone in the rare case the share ends
+// above the least presumed-rich budget. The first pass keeps the least budget among the rich, so when nobody
+// rich is below the share it ends there, without a pass over the copies to find out. And groups with nothing
+// left are dropped from c's supporter list for the rest of the run: they can never pay again.
 func (e *esEngine) fastShare(upper bool, c int32) (x, xw u128, r, minW uint64, ok bool) {
+	t0 := e.fast.lbq[c]
+	tg := uint64(math.MaxUint64)
+	if t0 <= math.MaxUint64/2 {
+		tg = 2 * t0
+	}
+	x, xw, r, minW, ok, settled := e.fastShareBand(upper, c, t0, tg)
+	if !settled {
+		x, xw, r, minW, ok, _ = e.fastShareBand(upper, c, t0, math.MaxUint64)
+	}
+	return x, xw, r, minW, ok
+}
+
+// fastShareBand is fastShare's iteration with the supporters at or above tg presumed rich; settled is false
+// when that presumption failed (the share is above one of their budgets), and then nothing is known.
+func (e *esEngine) fastShareBand(upper bool, c int32, t0, tg uint64) (x, xw u128, r, minW uint64, ok, settled bool) {
 	s := &e.fast
 	grp := s.grp
 	supp := s.supp[c]
-	t0 := s.lbq[c]
-	x, xw = s.big[c], s.big[c]
+	x = s.big[c]
+	var dPoor u128 // Σ d·m over the poor: xw is x plus it (upper bounds) or minus it (lower bounds)
 	minV, minW := uint64(math.MaxUint64), uint64(math.MaxUint64)
+	minVRich, minWRich := uint64(math.MaxUint64), uint64(math.MaxUint64) // least bounds presumed rich
+	var rRich uint64
 	dense := s.dense[:0]
 	k := -1 // index of the first group with nothing left, which starts the compaction of supp
 	for i, g := range supp {
 		gr := grp[g]
-		v, w := gr.lo, gr.hi()
-		if w == 0 {
+		if gr.lo == 0 && gr.d == 0 {
 			if k < 0 {
 				k = i
 			}
@@ -389,55 +418,78 @@ func (e *esEngine) fastShare(upper bool, c int32) (x, xw u128, r, minW uint64, o
 			supp[k] = g
 			k++
 		}
+		v, w := gr.lo, gr.lo+uint64(gr.d)
 		if upper {
 			v, w = w, v
 		}
 		m := uint64(gr.m)
-		if v < t0 {
+		switch {
+		case v < t0:
 			x = x.sub(mul64(v, m))
-			xw = xw.sub(mul64(w, m))
+			dPoor = dPoor.add(mul64(uint64(gr.d), m))
 			continue
+		case v >= tg:
+			rRich += m
+			minVRich = min(minVRich, v)
+			minWRich = min(minWRich, w)
+		default:
+			dense = append(dense, fastDense{v, gr.d, gr.m})
+			minV = min(minV, v)
+			minW = min(minW, w)
 		}
-		dense = append(dense, fastDense{v, w, m})
 		r += m
-		minV = min(minV, v)
-		minW = min(minW, w)
 	}
 	if k >= 0 {
 		s.supp[c] = supp[:k]
 	}
-	s.dense = dense
+	final := func() (u128, u128, uint64, uint64, bool, bool) {
+		s.dense = dense
+		minW = min(minW, minWRich)
+		if upper {
+			return x, x.add(dPoor), r, minW, true, true
+		}
+		return x, x.sub(dPoor), r, minW, true, true
+	}
 	if r == 0 {
-		return x, xw, 0, 0, false
+		s.dense = dense
+		return x, xw, 0, 0, false, true
 	}
 	// v < x/r ⇔ v < ⌈x/r⌉; when x/r does not fit in a word, every budget is below it.
-	if t, fits := ceilDiv(x, r); fits && minV >= t {
-		return x, xw, r, minW, true // nobody rich is below the share: the split is final
+	if t, fits := ceilDiv(x, r); fits && minV >= t && minVRich >= t {
+		return final() // nobody rich is below the share: the split is final
 	}
 	for {
 		if r == 0 {
 			s.dense = dense
-			return x, xw, 0, 0, false
+			return x, xw, 0, 0, false, true
 		}
 		t, fits := ceilDiv(x, r)
+		if rRich > 0 && (!fits || minVRich < t) {
+			s.dense = dense
+			return x, xw, 0, 0, false, false // someone presumed rich is poor
+		}
 		k := 0
 		minW = math.MaxUint64
 		for _, d := range dense {
 			if !fits || d.v < t {
-				x = x.sub(mul64(d.v, d.m))
-				xw = xw.sub(mul64(d.w, d.m))
-				r -= d.m
+				m := uint64(d.m)
+				x = x.sub(mul64(d.v, m))
+				dPoor = dPoor.add(mul64(uint64(d.d), m))
+				r -= m
 				continue
 			}
 			dense[k] = d
 			k++
-			minW = min(minW, d.w)
+			w := d.v - uint64(d.d)
+			if !upper {
+				w = d.v + uint64(d.d)
+			}
+			minW = min(minW, w)
 		}
 		moved := k < len(dense)
 		dense = dense[:k]
 		if !moved {
-			s.dense = dense
-			return x, xw, r, minW, true
+			return final()
 		}
 	}
 }

@@ -30,8 +30,8 @@ func SetAdd1Patience(n int) (restore func()) {
 	return func() { add1Patience = old }
 }
 
-// SetAdd1Parallel switches the add1 completion's second fast pass on or off, and returns a function that
-// restores it. Tests that call it must not run in parallel.
+// SetAdd1Parallel switches the add1 completion's sweep of fast passes on worker goroutines on or off, and
+// returns a function that restores it. Tests that call it must not run in parallel.
 func SetAdd1Parallel(on bool) (restore func()) {
 	old := add1Parallel
 	add1Parallel = on
@@ -103,4 +103,12 @@ func SetReplayOff(off bool) (restore func()) {
 	old := replayOff
 	replayOff = off
 	return func() { replayOff = old }
+}
+
+// SetAdd1Workers makes the add1 completion's sweep use n workers whatever GOMAXPROCS is (0: one per processor,
+// none on one), and returns a function that restores it. Tests that call it must not run in parallel.
+func SetAdd1Workers(n int) (restore func()) {
+	old := add1Workers
+	add1Workers = n
+	return func() { add1Workers = old }
 }

@@ -493,8 +493,9 @@ func TestEqualSharesAdd1JumpsMatchStepByStep(t *testing.T) {
 	}
 }
 
-// TestEqualSharesAdd1ParallelMatchesSequential checks that running the next step's fast pass on a second
-// processor changes nothing: synthetic districts, with and without the jumps, give the same Result either way.
+// TestEqualSharesAdd1ParallelMatchesSequential checks that running the next steps' fast passes ahead on every
+// processor (fastSweep) changes nothing: synthetic districts, with and without the jumps, give the same Result
+// either way. TestEqualSharesAdd1SweepMatchesSequential checks it with 1 to 4 workers whatever GOMAXPROCS is.
 // It switches package settings, so it does not run in parallel.
 func TestEqualSharesAdd1ParallelMatchesSequential(t *testing.T) {
 	for _, patience := range []int{2, 256} {
