@@ -325,12 +325,17 @@ func (s *Service) CastBallot(ctx context.Context, req Request, cmd domain.CastBa
 			}
 			return Written{}, err
 		}
-		if b.Version() == 0 {
-			// The voter's first ballot here: announce it in the district's index first, while the claim is
-			// made (an entry whose ballot never comes is skipped by readers, so a refused claim leaves no harm).
+		if b.Version() == 0 && !c.LimitsDistricts() {
+			// The voter's first ballot here: announce it in the district's index first.
+			if err := s.indexAppend(ctx, req, IndexStream(cmd.CycleID, cmd.DistrictID), EventVotersIndexed, oneVoterIndexed(cmd.Voter)); err != nil {
+				return Written{}, err
+			}
+		} else if b.Version() == 0 {
+			// The same, while the district claim is made (an entry whose ballot never comes is skipped by
+			// readers, so a refused claim leaves no harm).
 			indexed := make(chan error, 1)
 			go func() {
-				indexed <- s.indexAppend(ctx, req, IndexStream(cmd.CycleID, cmd.DistrictID), EventVotersIndexed, VotersIndexed{Voters: []domain.VoterKey{cmd.Voter}})
+				indexed <- s.indexAppend(ctx, req, IndexStream(cmd.CycleID, cmd.DistrictID), EventVotersIndexed, oneVoterIndexed(cmd.Voter))
 			}()
 			claimErr := s.claimDistrict(ctx, req, c, cmd)
 			indexErr := <-indexed

@@ -23,9 +23,10 @@ import (
 // skips; it never leaves a stream the index does not name. Entries may repeat (a retried command writes its
 // entry again); readers deduplicate.
 //
-// An index is trusted only if its first event is DistrictIndexOpened, which OpenCycle writes before the cycle
-// itself. Cycles opened by builds that did not write indexes have no such event, and their allocation falls
-// back to one scan of the log.
+// An index is trusted only if it holds DistrictIndexOpened, which OpenCycle writes first, before the cycle
+// itself. Cycles opened by builds that did not write indexes have no such event; Reindex (`pbledger
+// reindex`, once, on upgrade) writes the entries they lack and then DistrictIndexOpened. Until then their
+// allocation fails with ErrNotIndexed: the write path never scans the log instead.
 const (
 	// IndexStreamPrefix starts the name of every index stream: "index-<cycle>-<district>".
 	IndexStreamPrefix = "index-"
@@ -65,10 +66,27 @@ type VotersIndexed struct {
 	Voters []domain.VoterKey `json:"voters"`
 }
 
-// indexAppend appends one index event, ahead of the write it announces.
+// oneVoterIndexed is the body of a VotersIndexed event naming one voter, encoded without the cost of
+// encoding/json when the key needs no escaping (a valid key never does): every first ballot writes one.
+func oneVoterIndexed(v domain.VoterKey) any {
+	const prefix, suffix = `{"voters":["`, `"]}`
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 || c == '<' || c == '>' || c == '&' {
+			return VotersIndexed{Voters: []domain.VoterKey{v}}
+		}
+	}
+	b := make([]byte, 0, len(prefix)+len(v)+len(suffix))
+	return json.RawMessage(append(append(append(b, prefix...), v...), suffix...))
+}
+
+// indexAppend appends one index event, ahead of the write it announces. body is encoded as JSON (a
+// json.RawMessage is taken as it is).
 func (s *Service) indexAppend(ctx context.Context, req Request, stream, eventType string, body any) error {
-	data, err := json.Marshal(body)
-	if err != nil {
+	var data []byte
+	var err error
+	if raw, ok := body.(json.RawMessage); ok {
+		data = raw
+	} else if data, err = json.Marshal(body); err != nil {
 		return fmt.Errorf("ledger: encode %s: %w", eventType, err)
 	}
 	meta, err := s.metadata(Metadata{Principal: req.Principal, Role: req.Role, RequestID: req.RequestID, Command: "Index", EffectiveAt: req.At})
@@ -88,35 +106,40 @@ type districtIndex struct {
 	voters    []domain.VoterKey
 }
 
-// readIndex reads a district's index. trusted is false if the index does not start with DistrictIndexOpened
-// (the cycle was opened before indexes were written): then the caller must not rely on it.
+// readIndex reads a district's index. trusted is false if the index holds no DistrictIndexOpened (the cycle
+// was opened by a build that wrote no index, and Reindex has not completed it): then the caller must not rely
+// on it.
 func readIndex(ctx context.Context, store eventstore.Store, cycle domain.CycleID, district domain.DistrictID) (idx districtIndex, trusted bool, err error) {
+	idx, trusted, _, err = readIndexRev(ctx, store, cycle, district)
+	return idx, trusted, err
+}
+
+// readIndexRev is readIndex that also returns the index stream's last revision (nil: no stream).
+func readIndexRev(ctx context.Context, store eventstore.Store, cycle domain.CycleID, district domain.DistrictID) (idx districtIndex, trusted bool, last *eventstore.Revision, err error) {
 	stream := IndexStream(cycle, district)
 	seenP := map[domain.ProposalID]bool{}
 	seenV := map[domain.VoterKey]bool{}
 	for from := eventstore.Revision(0); ; {
 		recs, err := store.ReadStream(ctx, stream, eventstore.Forwards, from, 1024)
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
-			return idx, false, nil
+			return idx, false, nil, nil
 		}
 		if err != nil {
-			return idx, false, fmt.Errorf("ledger: read %s: %w", stream, err)
+			return idx, false, nil, fmt.Errorf("ledger: read %s: %w", stream, err)
 		}
 		if len(recs) == 0 {
-			return idx, trusted, nil
+			return idx, trusted, last, nil
 		}
 		for _, r := range recs {
-			if r.Revision == 0 {
-				trusted = r.Type == EventDistrictIndexOpened
-				if !trusted {
-					return idx, false, nil
-				}
-			}
+			rev := r.Revision
+			last = &rev
 			switch r.Type {
+			case EventDistrictIndexOpened:
+				trusted = true
 			case EventProposalsIndexed:
 				var e ProposalsIndexed
 				if err := json.Unmarshal(r.Data, &e); err != nil {
-					return idx, false, fmt.Errorf("ledger: %s revision %d: %w", stream, r.Revision, err)
+					return idx, false, nil, fmt.Errorf("ledger: %s revision %d: %w", stream, r.Revision, err)
 				}
 				for _, id := range e.Proposals {
 					if !seenP[id] {
@@ -126,8 +149,10 @@ func readIndex(ctx context.Context, store eventstore.Store, cycle domain.CycleID
 				}
 			case EventVotersIndexed:
 				var e VotersIndexed
-				if err := json.Unmarshal(r.Data, &e); err != nil {
-					return idx, false, fmt.Errorf("ledger: %s revision %d: %w", stream, r.Revision, err)
+				if v, ok := oneVoter(r.Data); ok {
+					e.Voters = []domain.VoterKey{v}
+				} else if err := json.Unmarshal(r.Data, &e); err != nil {
+					return idx, false, nil, fmt.Errorf("ledger: %s revision %d: %w", stream, r.Revision, err)
 				}
 				for _, v := range e.Voters {
 					if !seenV[v] {
@@ -139,6 +164,24 @@ func readIndex(ctx context.Context, store eventstore.Store, cycle domain.CycleID
 		}
 		from = recs[len(recs)-1].Revision + 1
 	}
+}
+
+// oneVoter reads VotersIndexed data naming one voter as CastBallot writes it, {"voters":["<key>"]}, without
+// the cost of encoding/json (an allocation reads one such event per voter). ok is false for anything else,
+// which the caller decodes in full.
+func oneVoter(data []byte) (domain.VoterKey, bool) {
+	const prefix, suffix = `{"voters":["`, `"]}`
+	if len(data) <= len(prefix)+len(suffix) || string(data[:len(prefix)]) != prefix || string(data[len(data)-len(suffix):]) != suffix {
+		return "", false
+	}
+	key := data[len(prefix) : len(data)-len(suffix)]
+	for _, c := range key {
+		// The characters of a valid ID; anything else (a quote, an escape) takes the full decoder.
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-') {
+			return "", false
+		}
+	}
+	return domain.VoterKey(key), true
 }
 
 // readUntil reads a stream's events at or before position until. A missing stream is no events.
@@ -313,7 +356,9 @@ func CoalesceIndex(events []eventstore.RecordedEvent, max int) ([]eventstore.Eve
 			proposals = append(proposals, e.Proposals...)
 		case EventVotersIndexed:
 			var e VotersIndexed
-			if err := json.Unmarshal(r.Data, &e); err != nil {
+			if v, ok := oneVoter(r.Data); ok {
+				e.Voters = []domain.VoterKey{v}
+			} else if err := json.Unmarshal(r.Data, &e); err != nil {
 				return nil, fmt.Errorf("ledger: %s revision %d: %w", r.StreamID, r.Revision, err)
 			}
 			if kind == "" {

@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -35,23 +36,30 @@ func (s *countingStore) Append(ctx context.Context, stream string, exp eventstor
 	return s.Store.Append(ctx, stream, exp, events...)
 }
 
-// votedAndAllocated runs cycle c1 with ballots, and a second cycle's noise in the log, then allocates c1.
-func votedAndAllocated(t *testing.T, store eventstore.Store) domain.AllocationRecorded {
+// voted runs cycle c1 with 20 ballots, through svc, up to its allocation phase.
+func voted(t *testing.T, svc *ledger.Service) {
 	t.Helper()
-	ctx := context.Background()
-	svc := ledger.New(store, nil, ledger.Metrics{})
 	voting(t, svc)
 	for i := 0; i < 20; i++ {
-		choices := []domain.ProposalID{"p3"}
-		if i%3 == 0 {
-			choices = []domain.ProposalID{"p1", "p2"}
-		}
-		castOK(t, svc, cast(fmt.Sprintf("v%d", i), choices...))
+		castOK(t, svc, cast(fmt.Sprintf("v%d", i), choicesOf(i)...))
 	}
-	if _, err := svc.AdvancePhase(ctx, req, domain.AdvancePhase{CycleID: "c1", To: domain.PhaseAllocation}); err != nil {
+	if _, err := svc.AdvancePhase(context.Background(), req, domain.AdvancePhase{CycleID: "c1", To: domain.PhaseAllocation}); err != nil {
 		t.Fatal(err)
 	}
-	w, err := svc.Allocate(ctx, req, "c1", "d")
+}
+
+func choicesOf(i int) []domain.ProposalID {
+	if i%3 == 0 {
+		return []domain.ProposalID{"p1", "p2"}
+	}
+	return []domain.ProposalID{"p3"}
+}
+
+// allocated allocates c1's district and returns the recorded allocation.
+func allocated(t *testing.T, store eventstore.Store) domain.AllocationRecorded {
+	t.Helper()
+	ctx := context.Background()
+	w, err := ledger.New(store, nil, ledger.Metrics{}).Allocate(ctx, req, "c1", "d")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +76,8 @@ func votedAndAllocated(t *testing.T, store eventstore.Store) domain.AllocationRe
 
 func TestAllocationReadsTheDistrictIndexNotTheLog(t *testing.T) {
 	indexed := &countingStore{Store: mustStore(t)}
-	got := votedAndAllocated(t, indexed)
+	voted(t, ledger.New(indexed, nil, ledger.Metrics{}))
+	got := allocated(t, indexed)
 	if n := indexed.readAll.Load(); n != 0 {
 		t.Fatalf("allocation scanned $all %d times, want 0", n)
 	}
@@ -76,17 +85,37 @@ func TestAllocationReadsTheDistrictIndexNotTheLog(t *testing.T) {
 		t.Fatalf("counted %d ballots, want 20", got.BallotsCounted)
 	}
 
-	// The same history written by a build without indexes: allocation falls back to a scan, same input.
-	old := &countingStore{Store: mustStore(t), dropIndex: true}
-	want := votedAndAllocated(t, old)
-	if old.readAll.Load() == 0 {
-		t.Fatal("a log without indexes was allocated without a scan")
+	// The same history written by a build without indexes: allocation refuses rather than scan the log,
+	// until the log is reindexed; then it reads the index, and the input is the same.
+	plain := mustStore(t)
+	voted(t, ledger.New(&countingStore{Store: plain, dropIndex: true}, nil, ledger.Metrics{}))
+	legacy := &countingStore{Store: plain}
+	if _, err := ledger.New(legacy, nil, ledger.Metrics{}).Allocate(context.Background(), req, "c1", "d"); !errors.Is(err, ledger.ErrNotIndexed) {
+		t.Fatalf("allocating a district without an index: %v, want ErrNotIndexed", err)
+	}
+	if n := legacy.readAll.Load(); n != 0 {
+		t.Fatalf("allocation scanned $all %d times, want 0", n)
+	}
+	done, err := ledger.Reindex(context.Background(), legacy, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) != 1 || done[0].Proposals != 3 || done[0].Voters != 20 {
+		t.Fatalf("reindex did %+v, want 3 proposals and 20 voters of c1/d", done)
+	}
+	scans := legacy.readAll.Load()
+	want := allocated(t, legacy)
+	if n := legacy.readAll.Load(); n != scans {
+		t.Fatalf("allocation after reindex scanned $all %d times, want 0", n-scans)
 	}
 	if fmt.Sprint(got.Winners, got.Decisions) != fmt.Sprint(want.Winners, want.Decisions) {
-		t.Fatalf("indexed: winners %v, scanned: winners %v", got.Winners, want.Winners)
+		t.Fatalf("indexed: winners %v, reindexed: winners %v", got.Winners, want.Winners)
 	}
-	if g, w := inputText(t, indexed), inputText(t, old); g != w {
-		t.Fatalf("indexed input:\n%s\nscanned input:\n%s", g, w)
+	if g, w := inputText(t, indexed), inputText(t, legacy); g != w {
+		t.Fatalf("indexed input:\n%s\nreindexed input:\n%s", g, w)
+	}
+	if done, err := ledger.Reindex(context.Background(), legacy, req); err != nil || len(done) != 0 {
+		t.Fatalf("a second reindex did %+v, %v; want nothing", done, err)
 	}
 }
 

@@ -206,7 +206,10 @@ type Service struct {
 	metrics Metrics
 	stripes [64]sync.Mutex // serialises requests with the same idempotency key
 
-	lastMeta atomic.Pointer[encodedMeta] // the last metadata encoded: a run of one request's writes reuses it
+	// The last metadata encoded, a few of them: a run of one request's writes reuses them (an import's
+	// ballots alternate between the CastBallot and Index commands' metadata).
+	recentMeta [4]atomic.Pointer[encodedMeta]
+	nextMeta   atomic.Uint32
 
 	mu        sync.Mutex
 	cycles    map[domain.CycleID]*cycleEntry
@@ -513,17 +516,20 @@ type encodedMeta struct {
 	json []byte
 }
 
-// metadata encodes m, reusing the last encoding when it is the same (an import writes millions of events
-// with one metadata). The bytes are shared and must not be changed.
+// metadata encodes m, reusing a recent encoding when it is the same (an import writes millions of events
+// with a few metadata). The bytes are shared and must not be changed.
 func (s *Service) metadata(m Metadata) ([]byte, error) {
-	if last := s.lastMeta.Load(); last != nil && last.m == m {
-		return last.json, nil
+	for i := range s.recentMeta {
+		if e := s.recentMeta[i].Load(); e != nil && e.m == m {
+			return e.json, nil
+		}
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: metadata: %w", err)
 	}
-	s.lastMeta.Store(&encodedMeta{m: m, json: b})
+	i := s.nextMeta.Add(1) % uint32(len(s.recentMeta))
+	s.recentMeta[i].Store(&encodedMeta{m: m, json: b})
 	return b, nil
 }
 

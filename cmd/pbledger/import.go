@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -35,6 +37,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	rule := fs.String("rule", "", "outcome rule for the imported cycles (default: each file's META rule)")
 	noAllocate := fs.Bool("no-allocate", false, "stop in the allocation phase instead of recording the outcome")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file, taken when the heap in use was at its largest after a file was prepared (for performance work)")
 	exclusionsFile := fs.String("exclusions", "", "`file` of exclusion groups for greedy-exclusive files, as scripts/corpus-exclusions.txt;\nrecorded as the budget commission's decisions")
 	tieBreak := fs.String("tie-break", "", "tie-break order of the imported cycles' rule: "+strings.Join(outcome.TieBreakOrders(), ", ")+
 		";\nlist-order follows each file's PROJECTS section, which reproduces every tie of the Pabulib library (docs/CORPUS.md)")
@@ -82,11 +85,17 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		defer pprof.StopCPUProfile()
 	}
-	// The importer's live heap is the store's index (no pointers, so the collector does not scan it; about
-	// 84 bytes per event) plus one or two files' events. The heap goal is 1.5 × live, and there is no soft
-	// limit: a limit below the live heap makes the collector run back to back (with 768 MiB, files of one size
-	// took several times longer at the end of the library than at its start). docs/SCALE.md has the figures.
-	defer debug.SetGCPercent(debug.SetGCPercent(50))
+	// The importer's live heap is the store's index (no pointers, so the collector does not scan it) plus
+	// at most two files' events. The collector's heap goal is 2 × live (GOGC=100), capped by a soft limit of
+	// importMemoryLimit — but never below importLimitHeadroom × the live heap measured after each file, so
+	// the collector cannot run back to back when the live heap nears the limit (with a fixed limit of
+	// 768 MiB files took several times longer at the end of the library than at its start). docs/SCALE.md.
+	// GOGC or GOMEMLIMIT set in the environment win: then the collector runs as they say.
+	gcTuned := os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == ""
+	if gcTuned {
+		defer debug.SetGCPercent(debug.SetGCPercent(100))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(importMemoryLimit))
+	}
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		return err
 	}
@@ -99,7 +108,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	prog := newProgress(stderr, fs.Args())
 	defer prog.done()
 	// The next file is parsed and run through the ledger in memory while this one is written: the one
-	// needs the CPU, the other mostly waits for the disk. At most two files are in memory at once.
+	// needs a core, the other mostly the other core and the disk. At most two files are in memory at once:
+	// the one being written and the one being prepared (the channel has no buffer, so the next is not
+	// started before this one is handed over).
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type ready struct {
@@ -109,24 +120,15 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		took time.Duration
 	}
 	next := make(chan ready)
-	written := make(chan struct{}, fs.NArg()) // one token per file the loop below is done with
+	var heap heapPeak
 	go func() {
 		defer close(next)
-		done := 0
-		for i, path := range fs.Args() {
-			// After a large file, wait until it is written before reading the next: two large files in
-			// memory at once would double the importer's peak.
-			if i > 0 && fileSize(fs.Arg(i-1)) > pipelineMaxBytes {
-				for ; done < i; done++ {
-					select {
-					case <-written:
-					case <-ctx.Done():
-						return
-					}
-				}
-			}
+		for _, path := range fs.Args() {
 			start := time.Now()
 			f, err := prepareFile(ctx, path, domain.CycleID(*cycle), opts(path), !*noAllocate)
+			if *memProfile != "" {
+				heap.sample(*memProfile)
+			}
 			select {
 			case next <- ready{path, f, err, time.Since(start)}:
 			case <-ctx.Done():
@@ -157,7 +159,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			res, err = r.f.write(ctx, store)
 		}
 		r.f = nil
-		written <- struct{}{}
+		if gcTuned {
+			adaptMemoryLimit()
+		}
 		prog.clear()
 		if err != nil {
 			if !*keepGoing {
@@ -190,6 +194,22 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%d of %d files refused (nothing of them was written)", refused, fs.NArg())
 	}
 	return nil
+}
+
+// importMemoryLimit is the importer's soft memory limit (the Go runtime's GOMEMLIMIT) while its live heap
+// is small enough; see adaptMemoryLimit.
+const importMemoryLimit = 768 << 20
+
+// adaptMemoryLimit raises the soft memory limit to 1.25 × the live heap plus 64 MiB if that is more than
+// importMemoryLimit, so the collector always has room to work in.
+func adaptMemoryLimit() {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	live := int64(sample[0].Value.Uint64())
+	debug.SetMemoryLimit(max(importMemoryLimit, live+live/4+64<<20))
 }
 
 // imported is what importFile reports.
@@ -225,7 +245,10 @@ func prepareFile(ctx context.Context, path string, id domain.CycleID, opts pabul
 
 // prepareParsed is prepareFile for a file already parsed.
 func prepareParsed(ctx context.Context, path string, imp *pabulib.Import, allocate bool) (*preparedFile, error) {
-	f := &preparedFile{path: path, mem: memstore.New(),
+	// Each ballot is about two events (its index entry and itself) in a stream of its own; each proposal
+	// three (submitted, published, its index entry).
+	events, streams := 2*len(imp.Ballots)+3*len(imp.Proposals)+64, len(imp.Ballots)+len(imp.Proposals)+16
+	f := &preparedFile{path: path, mem: memstore.NewSized(events, streams),
 		res: imported{cycle: imp.Cycle.CycleID, district: imp.Cycle.Districts[0].ID, proposals: len(imp.Proposals), ballots: len(imp.Ballots), notes: imp.Notes}}
 	svc := ledger.New(f.mem, nil, ledger.Metrics{})
 	// One time for the whole file: its events take effect when it is imported, and one metadata encoding
@@ -251,18 +274,6 @@ func (f *preparedFile) write(ctx context.Context, dst eventstore.Store) (importe
 	return f.res, nil
 }
 
-// pipelineMaxBytes is the size of file after which the importer does not read the next file until this one
-// is written (about 20,000 ballots).
-const pipelineMaxBytes = 1 << 20
-
-func fileSize(path string) int64 {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return st.Size()
-}
-
 // copyConcurrency is how many appends the importer keeps in flight: the file store commits all that arrive
 // during one fdatasync together.
 const copyConcurrency = 256
@@ -276,14 +287,7 @@ const maxIndexBatch = 2000
 // coalesced into events of up to maxIndexBatch entries and written ahead of the streams they name. Before
 // writing anything it checks that none of src's cycle and proposal streams exists in dst.
 func copyLog(ctx context.Context, src *memstore.Store, dst eventstore.Store) (eventstore.Position, error) {
-	head, err := src.Head(ctx)
-	if err != nil {
-		return 0, err
-	}
-	events, err := src.ReadAll(ctx, eventstore.Start, int(head))
-	if err != nil {
-		return 0, err
-	}
+	events := src.Log()
 	seen := map[string]bool{}
 	for _, e := range events {
 		if seen[e.StreamID] || !strings.HasPrefix(e.StreamID, domain.CycleStreamPrefix) && !strings.HasPrefix(e.StreamID, domain.ProposalStreamPrefix) {
@@ -306,7 +310,7 @@ func copyLog(ctx context.Context, src *memstore.Store, dst eventstore.Store) (ev
 			for j < len(events) && events[j].StreamID == events[i].StreamID {
 				j++
 			}
-			if err := w.append(events[i].StreamID, toData(events[i:j])); err != nil {
+			if err := w.append(events[i].StreamID, toData(events[i:j]), int64(events[i].Revision)); err != nil {
 				return 0, err
 			}
 			i = j
@@ -328,7 +332,7 @@ type copier struct {
 	ctx     context.Context
 	dst     eventstore.Store
 	mu      sync.Mutex
-	written map[string]int // events written to each stream so far
+	written map[string]int // events written to each index stream so far
 	last    eventstore.Position
 }
 
@@ -341,8 +345,10 @@ func toData(recs []eventstore.RecordedEvent) []eventstore.EventData {
 }
 
 // append writes events to stream in appends that fit MaxAppendSize, each expecting the stream as this copy
-// left it.
-func (w *copier) append(stream string, events []eventstore.EventData) error {
+// left it. first is the revision of the first event in the source: the copy writes each stream from its
+// start, so it is the revision in dst too — except for index streams, whose events are coalesced (first < 0:
+// their revisions are counted in w.written).
+func (w *copier) append(stream string, events []eventstore.EventData, first int64) error {
 	for len(events) > 0 {
 		n, size := 0, 0
 		for n < len(events) {
@@ -353,9 +359,12 @@ func (w *copier) append(stream string, events []eventstore.EventData) error {
 			size += s
 			n++
 		}
-		w.mu.Lock()
-		done := w.written[stream]
-		w.mu.Unlock()
+		done := first
+		if first < 0 {
+			w.mu.Lock()
+			done = int64(w.written[stream])
+			w.mu.Unlock()
+		}
 		exp := eventstore.NoStream()
 		if done > 0 {
 			exp = eventstore.Exact(eventstore.Revision(done - 1))
@@ -365,7 +374,11 @@ func (w *copier) append(stream string, events []eventstore.EventData) error {
 			return fmt.Errorf("writing to the data directory: %w", err)
 		}
 		w.mu.Lock()
-		w.written[stream] += n
+		if first < 0 {
+			w.written[stream] += n
+		} else {
+			first += int64(n)
+		}
 		w.last = max(w.last, res.Position)
 		w.mu.Unlock()
 		events = events[n:]
@@ -376,35 +389,63 @@ func (w *copier) append(stream string, events []eventstore.EventData) error {
 // segment writes events of distinct non-cycle streams: first the indexes (coalesced), then the rest, each
 // group with many appends in flight so the store can commit them together.
 func (w *copier) segment(events []eventstore.RecordedEvent) error {
-	var order []string
-	byStream := map[string][]eventstore.RecordedEvent{}
-	for _, e := range events {
-		if _, ok := byStream[e.StreamID]; !ok {
-			order = append(order, e.StreamID)
-		}
-		byStream[e.StreamID] = append(byStream[e.StreamID], e)
+	// The events of each stream, in order, by their index in events. Most streams of a segment are ballots
+	// with one event each; a stream with more (the district's index: one event per ballot) keeps the
+	// indexes of the rest, and its events are gathered only when it is written.
+	type group struct {
+		stream string
+		first  int32
+		rest   []int32
 	}
-	var indexes, others []string
-	for _, s := range order {
-		if strings.HasPrefix(s, ledger.IndexStreamPrefix) {
-			indexes = append(indexes, s)
-		} else {
-			others = append(others, s)
+	at := make(map[string]int, len(events))
+	var groups []group
+	for k := range events {
+		s := events[k].StreamID
+		i, ok := at[s]
+		if !ok {
+			at[s] = len(groups)
+			groups = append(groups, group{stream: s, first: int32(k)})
+			continue
 		}
+		groups[i].rest = append(groups[i].rest, int32(k))
 	}
-	write := func(streams []string, data func(string) ([]eventstore.EventData, error)) error {
-		jobs := make(chan string)
+	at = nil
+	recs := func(g group) []eventstore.RecordedEvent {
+		if len(g.rest) == 0 {
+			return events[g.first : g.first+1 : g.first+1]
+		}
+		out := make([]eventstore.RecordedEvent, 0, 1+len(g.rest))
+		out = append(out, events[g.first])
+		for _, k := range g.rest {
+			out = append(out, events[k])
+		}
+		return out
+	}
+	isIndex := func(g group) bool { return strings.HasPrefix(g.stream, ledger.IndexStreamPrefix) }
+	// write writes the groups that are index streams (indexes) or the others, many appends in flight.
+	write := func(indexes bool, data func([]eventstore.RecordedEvent) ([]eventstore.EventData, error)) error {
+		jobs := make(chan group)
 		var wg sync.WaitGroup
 		var once sync.Once
 		var first error
-		for range min(copyConcurrency, len(streams)) {
+		n := 0
+		for _, g := range groups {
+			if isIndex(g) == indexes {
+				n++
+			}
+		}
+		for range min(copyConcurrency, n) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for s := range jobs {
-					evs, err := data(s)
+				for g := range jobs {
+					evs, err := data(recs(g))
 					if err == nil {
-						err = w.append(s, evs)
+						rev := int64(events[g.first].Revision)
+						if indexes {
+							rev = -1 // coalesced: counted by the copier
+						}
+						err = w.append(g.stream, evs, rev)
 					}
 					if err != nil {
 						once.Do(func() { first = err })
@@ -412,17 +453,19 @@ func (w *copier) segment(events []eventstore.RecordedEvent) error {
 				}
 			}()
 		}
-		for _, s := range streams {
-			jobs <- s
+		for _, g := range groups {
+			if isIndex(g) == indexes {
+				jobs <- g
+			}
 		}
 		close(jobs)
 		wg.Wait()
 		return first
 	}
-	if err := write(indexes, func(s string) ([]eventstore.EventData, error) { return coalesceIndex(byStream[s]) }); err != nil {
+	if err := write(true, coalesceIndex); err != nil {
 		return err
 	}
-	return write(others, func(s string) ([]eventstore.EventData, error) { return toData(byStream[s]), nil })
+	return write(false, func(recs []eventstore.RecordedEvent) ([]eventstore.EventData, error) { return toData(recs), nil })
 }
 
 func coalesceIndex(recs []eventstore.RecordedEvent) ([]eventstore.EventData, error) {
@@ -489,3 +532,23 @@ func (p *progress) clear() {
 }
 
 func (p *progress) done() { p.clear() }
+
+// heapPeak writes a heap profile each time the heap in use is larger than at any earlier sample, so the file
+// ends up holding the profile of the largest heap sampled. It is for performance work only: each sample reads
+// the runtime's memory statistics.
+type heapPeak struct{ max uint64 }
+
+func (h *heapPeak) sample(path string) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if ms.HeapInuse <= h.max {
+		return
+	}
+	h.max = ms.HeapInuse
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_ = pprof.Lookup("heap").WriteTo(f, 0)
+}

@@ -245,6 +245,12 @@ func (m *server) Run(ctx context.Context) (err error) {
 		return nil
 	}
 
+	// Districts of cycles opened before indexes are reindexed in the background, once (docs/ADMIN.md).
+	reindexCtx, stopReindex := context.WithCancel(runCtx)
+	reindexDone := make(chan struct{})
+	go func() { defer close(reindexDone); reindexOnStart(reindexCtx, m.store, model, m.log) }()
+	defer func() { stopReindex(); <-reindexDone }()
+
 	svc := ledger.New(m.store, model, ledger.NewPrometheusMetrics(reg))
 	if m.demo && head == 0 {
 		m.log.Info("loading the Almaty demo cycles")

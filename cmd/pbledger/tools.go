@@ -106,7 +106,8 @@ func cycleIDFromFile(path string) domain.CycleID {
 // ImportCycle runs an import's commands through the ledger: open, submit and publish every proposal, vote,
 // and (if allocate) record the outcome. Ballots are cast by 32 workers at once, as a portal would.
 func ImportCycle(ctx context.Context, svc *ledger.Service, req ledger.Request, imp *pabulib.Import, allocate bool) (ledger.Written, error) {
-	id := imp.Cycle.CycleID
+	// imp is not used after the ballots are cast, so its ballots can be collected during the allocation.
+	id, district := imp.Cycle.CycleID, imp.Cycle.Districts[0].ID
 	w, err := svc.OpenCycle(ctx, req, imp.Cycle)
 	if err != nil {
 		return w, err
@@ -156,7 +157,7 @@ func ImportCycle(ctx context.Context, svc *ledger.Service, req ledger.Request, i
 	if !allocate {
 		return w, nil
 	}
-	return svc.Allocate(ctx, req, id, imp.Cycle.Districts[0].ID)
+	return svc.Allocate(ctx, req, id, district)
 }
 
 // ---- replay and rebuild ----

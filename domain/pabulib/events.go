@@ -162,6 +162,7 @@ func ToImportWith(inst *Instance, id domain.CycleID, opts ImportOptions) (*Impor
 			"(no rule could fund them), so they and their votes are left out", strings.Join(above, ", ")))
 	}
 	empty, zero := 0, 0
+	imp.Ballots = make([]domain.CastBallot, 0, len(inst.Votes))
 	for _, v := range inst.Votes {
 		b := domain.CastBallot{CycleID: id, DistrictID: district.ID, Voter: VoterKey(v.VoterID)}
 		for j, p := range v.Projects {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -278,7 +279,10 @@ func parse(s string) (*Instance, error) {
 	if (voteType == VoteCumulative || voteType == VoteScoring) && !hasPoints {
 		return nil, perr(header.line, "vote_type %s needs a points column in VOTES", voteType)
 	}
-	voterLine := map[string]int{}
+	// About one vote a line: sizing the table and the list from the lines left saves growing them vote by vote.
+	lines := strings.Count(sc.s[sc.pos:], "\n") + 1
+	voterLine := make(map[string]int, lines)
+	inst.Votes = make([]Vote, 0, lines)
 	dupVotes, dupFirst := 0, 0
 	for {
 		rec, ok, err = next()
@@ -501,14 +505,19 @@ func parseVote(rec record, cols []string, projects map[string]int, voteType stri
 		}
 	}
 	if len(v.Projects) > 1 {
-		seen := make(map[string]bool, len(v.Projects))
+		var seen map[string]bool // for long lists; a short one is searched
+		if len(v.Projects) > 16 {
+			seen = make(map[string]bool, len(v.Projects))
+		}
 		keep := 0
 		for i, id := range v.Projects {
-			if seen[id] {
+			if seen != nil && seen[id] || seen == nil && slices.Contains(v.Projects[:keep], id) {
 				dups++
 				continue
 			}
-			seen[id] = true
+			if seen != nil {
+				seen[id] = true
+			}
 			v.Projects[keep] = id
 			if v.Points != nil {
 				v.Points[keep] = v.Points[i]

@@ -28,19 +28,31 @@ type Store struct {
 
 // data is the log, shared by a store and the stores reopened from it (for the contract suite).
 type data struct {
-	mu      sync.RWMutex
-	events  []eventstore.RecordedEvent // events[p-1] is the event at position p
-	appends []int                      // appends[p-1] is the number of events of the append starting at p, or 0
-	streams map[string][]eventstore.Position
-	ids     map[uuid.UUID]eventstore.Position
-	notify  chan struct{} // closed and replaced on every append
-	meta    []byte        // the last metadata stored: appends of one request share it
+	mu       sync.RWMutex
+	events   []eventstore.RecordedEvent // events[p-1] is the event at position p
+	appends  []int                      // appends[p-1] is the number of events of the append starting at p, or 0
+	streams  map[string][]eventstore.Position
+	ids      map[uuid.UUID]eventstore.Position
+	notify   chan struct{} // closed and replaced on every append
+	meta     [4][]byte     // the last metadata stored: appends of one request share them
+	nextMeta int
 }
 
 // New returns an empty store.
-func New() *Store {
+func New() *Store { return NewSized(0, 0) }
+
+// NewSized returns an empty store with room for about events events in about streams streams, so that a
+// caller who knows how much it will write (the importer, from the file it read) does not pay for the store's
+// tables growing step by step. The store grows past these sizes as needed.
+func NewSized(events, streams int) *Store {
 	return &Store{
-		d:      &data{streams: map[string][]eventstore.Position{}, ids: map[uuid.UUID]eventstore.Position{}, notify: make(chan struct{})},
+		d: &data{
+			events:  make([]eventstore.RecordedEvent, 0, events),
+			appends: make([]int, 0, events),
+			streams: make(map[string][]eventstore.Position, streams),
+			ids:     make(map[uuid.UUID]eventstore.Position, events),
+			notify:  make(chan struct{}),
+		},
 		closed: make(chan struct{}),
 		now:    time.Now,
 	}
@@ -84,6 +96,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if !expected.Check(current, exists) {
 		return eventstore.AppendResult{}, fmt.Errorf("memstore: %w", &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: current, Exists: exists})
 	}
+	if len(positions) > 0 {
+		stream = d.events[positions[0]-1].StreamID // one copy of the name per stream, not one per event
+	}
 	now := s.now().UTC()
 	first := eventstore.Position(len(d.events) + 1)
 	for i, e := range events {
@@ -91,11 +106,8 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		rev := eventstore.Revision(len(positions))
 		positions = append(positions, pos)
 		d.ids[e.ID] = pos
-		if !bytes.Equal(e.Metadata, d.meta) {
-			d.meta = clone(e.Metadata)
-		}
 		d.events = append(d.events, eventstore.RecordedEvent{StreamID: stream, ID: e.ID, Type: e.Type,
-			Data: clone(e.Data), Metadata: d.meta, Revision: rev, Position: pos, Recorded: now})
+			Data: clone(e.Data), Metadata: d.sharedMeta(e.Metadata), Revision: rev, Position: pos, Recorded: now})
 		n := 0
 		if i == 0 {
 			n = len(events)
@@ -122,6 +134,22 @@ func (d *data) sameWrite(stream string, events []eventstore.EventData, p eventst
 	}
 	last := d.events[int(p)-2+len(events)]
 	return eventstore.AppendResult{NextRevision: last.Revision, Position: last.Position}, true
+}
+
+// sharedMeta returns a stored copy of metadata m, the same one as for a recent event with equal metadata.
+func (d *data) sharedMeta(m []byte) []byte {
+	if m == nil {
+		return nil
+	}
+	for _, x := range d.meta {
+		if x != nil && bytes.Equal(x, m) {
+			return x
+		}
+	}
+	c := clone(m)
+	d.meta[d.nextMeta%len(d.meta)] = c
+	d.nextMeta++
+	return c
 }
 
 func clone(b []byte) []byte {
@@ -175,6 +203,15 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) 
 	}
 	end := min(len(d.events), int(from)-1+max)
 	return append([]eventstore.RecordedEvent(nil), d.events[from-1:end]...), nil
+}
+
+// Log returns every event in the store, in the log's order, without copying them: the slice and its events
+// are shared with the store and must not be changed. Events appended later are not in it. The importer uses
+// it to copy a file's events to the real store without a second copy of them in memory.
+func (s *Store) Log() []eventstore.RecordedEvent {
+	s.d.mu.RLock()
+	defer s.d.mu.RUnlock()
+	return s.d.events[:len(s.d.events):len(s.d.events)]
 }
 
 // Head implements eventstore.Store.
