@@ -135,9 +135,7 @@ func (s *Store) writer() {
 			}
 		}
 		s.commit(batch, &builder)
-		if s.needFlush() {
-			s.flushIndex() // errors are logged; the tail stays in memory until the next try
-		}
+		s.maybeFlush()
 		if len(batch) > 1 {
 			// The appenders just answered are about to send their next appends. Letting them run first
 			// puts those appends into the next commit instead of the one after, which is most of the

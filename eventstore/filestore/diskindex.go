@@ -22,8 +22,8 @@ import (
 // uses straight from a read-only mapping of the file, so that opening a log of millions of events maps one
 // file instead of filling maps, and the index of the log up to the file's extent costs no heap at all.
 //
-//	header   = "PBLIDX03" version:u64(=3) committed:u64 segments:u64 streams:u64 positions:u64
-//	           id_bits:u64 stream_bits:u64 body_crc:u64 segment{segments} header_crc:u64
+//	header   = "PBLIDX04" version:u64(=4) committed:u64 segments:u64 streams:u64 positions:u64
+//	           id_bits:u64 stream_bits:u64 body_crc:u64 key0:u64 key1:u64 segment{segments} header_crc:u64
 //	segment  = first_position:u64 size:u64 last_frame_offset:u64 last_frame_payload_crc:u64
 //	body     = loc{committed} id{committed} id_dir{2^id_bits+1} stream{streams} stream_dir{2^stream_bits+1}
 //	           position{positions}
@@ -36,10 +36,13 @@ import (
 // A stream's value is its only position if the stream has one event; otherwise 1<<63 | i, and positions[i]
 // is the number of its events, followed by their positions. Hashes are not trusted to be unique: a lookup
 // visits every entry with the hash and confirms each by reading the stream name or event ID in the log.
-// body_crc is the CRC-32C of the body, header_crc that of the header before it.
+// Hashes are SipHash-2-4 (siphash.go) under the key key0, key1, drawn at random when the store first wrote
+// an index and kept from one file to the next: clients choose stream names and event IDs, and must not be
+// able to make them collide. body_crc is the CRC-32C of the body, header_crc that of the header before it.
+// Version 3 (unkeyed hashes) is not read: a store that finds one reads the log and writes version 4.
 const (
-	indexMagic   = "PBLIDX03"
-	indexVersion = 3
+	indexMagic   = "PBLIDX04"
+	indexVersion = 4
 	multiFlag    = uint64(1) << 63
 )
 
@@ -53,6 +56,7 @@ type hashEntry struct {
 type diskIndex struct {
 	path      string
 	data      []byte
+	key       hashKey // the key of the tables' hashes
 	committed eventstore.Position
 	segments  []indexSegment
 	locs      []loc
@@ -79,24 +83,6 @@ type indexSegment struct {
 	lastCRC   uint32 // the payload checksum of that frame
 }
 
-// idHash is the hash of event IDs in the persisted index; tests replace it with a poor one.
-var idHash = hashID
-
-// hashID mixes the ID's two halves (IDs need not be random: UUIDv7 starts with a timestamp, tests count).
-func hashID(id uuid.UUID) uint64 {
-	return mix64(binary.LittleEndian.Uint64(id[:8]) ^ mix64(binary.LittleEndian.Uint64(id[8:])))
-}
-
-// mix64 is the finaliser of SplitMix64.
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
-
 // dirBits returns the number of top hash bits that index the directory of a table of n entries: about
 // eight entries a bucket, so a lookup reads the directory and one small run of the table.
 func dirBits(n int) uint {
@@ -112,8 +98,8 @@ func shiftOf(bits uint) uint { return 64 - bits } // x >> 64 is 0 in Go: one buc
 // headerSize is the size of the header of an index of nseg segments.
 func headerSize(nseg int) int { return headerFixed + nseg*32 + 8 }
 
-// headerFixed is the size of the header before its segments: the magic and eight fields.
-const headerFixed = 8 + 8*8
+// headerFixed is the size of the header before its segments: the magic and ten fields.
+const headerFixed = 8 + 10*8
 
 func bodySize(committed, nstreams, npos int, idBits, sBits uint) int {
 	return committed*8 + committed*16 + ((1<<idBits)+1)*8 + nstreams*16 + ((1<<sBits)+1)*8 + npos*8
@@ -200,7 +186,7 @@ func openDiskIndex(path string, verify bool) (*diskIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &diskIndex{path: path, data: data, committed: eventstore.Position(committed), idShift: shiftOf(uint(idBits)), sShift: shiftOf(uint(sBits))}
+	ix := &diskIndex{path: path, data: data, key: hashKey{u(head, 8), u(head, 9)}, committed: eventstore.Position(committed), idShift: shiftOf(uint(idBits)), sShift: shiftOf(uint(sBits))}
 	for i := 0; i < int(nseg); i++ {
 		b := head[headerFixed+32*i:]
 		ix.segments = append(ix.segments, indexSegment{
@@ -363,7 +349,7 @@ func (ix *diskIndex) stream(name string, is func(eventstore.Position, string) bo
 	if ix == nil {
 		return baseStream{}, false
 	}
-	for _, e := range run(ix.streams, ix.sDir, ix.sShift, streamHash(name)) {
+	for _, e := range run(ix.streams, ix.sDir, ix.sShift, streamHash(ix.key, name)) {
 		if b, ok := ix.streamOf(e.val); ok && is(b.first, name) {
 			return b, true
 		}
@@ -376,7 +362,7 @@ func (ix *diskIndex) id(id uuid.UUID, is func(eventstore.Position, uuid.UUID) bo
 	if ix == nil {
 		return 0, false
 	}
-	for _, e := range run(ix.ids, ix.idDir, ix.idShift, idHash(id)) {
+	for _, e := range run(ix.ids, ix.idDir, ix.idShift, idHash(ix.key, id)) {
 		if p := eventstore.Position(e.val); p != 0 && p <= ix.committed && is(p, id) {
 			return p, true
 		}

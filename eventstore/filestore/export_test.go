@@ -32,7 +32,7 @@ func OpenedFromIndex(s *Store) uint64 { return uint64(s.fromIndex) }
 // returns a function that puts the real one back.
 func SetStreamHash(f func(string) uint64) (restore func()) {
 	old := streamHash
-	streamHash = f
+	streamHash = func(_ hashKey, name string) uint64 { return f(name) }
 	return func() { streamHash = old }
 }
 
@@ -40,7 +40,7 @@ func SetStreamHash(f func(string) uint64) (restore func()) {
 // collisions) and returns a function that puts the real one back.
 func SetIDHash(f func(uuid.UUID) uint64) (restore func()) {
 	old := idHash
-	idHash = f
+	idHash = func(_ hashKey, id uuid.UUID) uint64 { return f(id) }
 	return func() { idHash = old }
 }
 
@@ -66,5 +66,16 @@ func SetWriteFault(s *Store, fn func(f *os.File, b []byte, off int64) (int, erro
 }
 
 // FlushIndex merges the store's in-memory tail into a new index file now, as the writer does when the tail
-// has grown, even if the tail is empty. Call it while no append is in flight.
+// has grown, even if the tail is empty. Call it while no append is in flight; it waits for a merge the
+// writer may have started after answering the last append.
 func FlushIndex(s *Store) error { return s.flushIndex() }
+
+// CloseWaitsForReaders reports whether a Close is waiting for reads in progress (a ScanAll callback, say)
+// to end before it unmaps the log.
+func CloseWaitsForReaders(s *Store) bool {
+	if s.readers.TryRLock() {
+		s.readers.RUnlock()
+		return false
+	}
+	return true
+}

@@ -67,11 +67,29 @@ func (s *Store) locAt(p eventstore.Position) loc {
 	return s.base.locs[p-1]
 }
 
+// maybeFlush merges the tail into a new index file if it is due (needFlush). The writer calls it after
+// each commit.
+func (s *Store) maybeFlush() {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	if s.needFlush() {
+		s.flushIndexLocked() // errors are logged; the tail stays in memory until the next try
+	}
+}
+
 // flushIndex writes the index of everything committed (the index file merged with the tail), maps it in
 // place of the old one and lets go of the tail. Only the goroutine that changes the index calls it (the
-// writer between commits, Open, or Close once the writer has stopped); it holds no lock. On failure the
-// store keeps its tail in memory and tries again flushEvery events later.
+// writer between commits, Open, or Close once the writer has stopped), and the test hook FlushIndex
+// between appends; flushMu makes merges single-flight, so the hook never retires the mapping a merge of the
+// writer is reading. On failure the store keeps its tail in memory and tries again flushEvery events later.
 func (s *Store) flushIndex() error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	return s.flushIndexLocked()
+}
+
+// flushIndexLocked is flushIndex; the caller holds flushMu.
+func (s *Store) flushIndexLocked() error {
 	ix, err := s.writeIndex()
 	if err != nil {
 		s.flushRetry = s.committed + eventstore.Position(flushEvery.Load())
@@ -83,7 +101,7 @@ func (s *Store) flushIndex() error {
 	s.base = ix
 	s.tlocs = nil
 	s.ids = make(map[uuid.UUID]eventstore.Position)
-	s.streams = newStreamTable(s.streamNameIs)
+	s.streams = newStreamTable(s.key, s.streamNameIs)
 	s.mu.Unlock()
 	// Snapshots taken before the swap still use the old mapping: the last of them unmaps it.
 	old.retire()
@@ -116,7 +134,7 @@ func (s *Store) writeIndex() (*diskIndex, error) {
 	// The tail's IDs and streams, sorted by hash (ties by position, so the order does not depend on the maps').
 	tids := make([]hashEntry, 0, len(s.ids))
 	for id, p := range s.ids {
-		tids = append(tids, hashEntry{hash: idHash(id), val: uint64(p)})
+		tids = append(tids, hashEntry{hash: idHash(s.key, id), val: uint64(p)})
 	}
 	sortEntries(tids)
 	var tstreams []tailStream
@@ -133,7 +151,8 @@ func (s *Store) writeIndex() (*diskIndex, error) {
 		return nil, err
 	}
 	w := &crcWriter{}
-	w.w = bufio.NewWriterSize(summer{f, &w.sum}, 1<<20)
+	wb := &writeBehind{f: f, off: int64(hs)}
+	w.w = bufio.NewWriterSize(summer{wb, &w.sum}, 1<<20)
 	// The old file is read through once, a section after another: its pages are let go after each, so a
 	// merge does not leave the whole old index resident.
 	releaseBase := func() {
@@ -211,13 +230,14 @@ func (s *Store) writeIndex() (*diskIndex, error) {
 	if err := w.flush(); err != nil {
 		return nil, err
 	}
+	wb.finish()
 	if want := bodySize(int(committed), int(nstreams), int(npos), idBits, sBits); w.n != want {
 		return nil, fmt.Errorf("index body of %d bytes, want %d", w.n, want)
 	}
 
 	head := make([]byte, hs)
 	copy(head, indexMagic)
-	for k, v := range []uint64{indexVersion, uint64(committed), uint64(len(s.segments)), nstreams, npos, uint64(idBits), uint64(sBits), uint64(w.sum)} {
+	for k, v := range []uint64{indexVersion, uint64(committed), uint64(len(s.segments)), nstreams, npos, uint64(idBits), uint64(sBits), uint64(w.sum), s.key.k0, s.key.k1} {
 		binary.LittleEndian.PutUint64(head[8+8*k:], v)
 	}
 	for k, seg := range s.segments {
@@ -365,8 +385,55 @@ func (c *crcWriter) write(b []byte) {
 
 // summer writes to a file and adds what it writes to a CRC-32C.
 type summer struct {
-	f   *os.File
+	f   io.Writer
 	sum *uint32
+}
+
+// writeBehind writes the index file sequentially and has the kernel write it out as it goes, a chunk at a
+// time (sync_file_range), waiting for the chunk before the last one. Left to the kernel's writeback, the
+// hundreds of megabytes of a merge stay dirty in the page cache, and the log's next fdatasync (on ext4,
+// whose journal commit writes out the data of every file it holds metadata of) would wait for them: the
+// appends after a merge would stall a second time. Errors are ignored: this only schedules writes that
+// would happen anyway (the file is never synced: a torn index file fails its checks).
+type writeBehind struct {
+	f       *os.File
+	off     int64 // where the next write goes
+	started int64 // the end of what writeback was started for
+	waited  int64 // the end of what was waited for
+}
+
+// writeBehindChunk is how much is written between two calls of sync_file_range.
+const writeBehindChunk = 8 << 20
+
+// The flags of sync_file_range(2).
+const (
+	syncFileRangeWaitBefore = 1
+	syncFileRangeWrite      = 2
+	syncFileRangeWaitAfter  = 4
+)
+
+func (w *writeBehind) Write(b []byte) (int, error) {
+	n, err := w.f.Write(b)
+	w.off += int64(n)
+	if w.off-w.started >= writeBehindChunk {
+		fd := int(w.f.Fd())
+		syscall.SyncFileRange(fd, w.started, w.off-w.started, syncFileRangeWrite)
+		if w.started > w.waited {
+			// The previous chunk has had the time it took to write this one: it is mostly on disk.
+			syscall.SyncFileRange(fd, w.waited, w.started-w.waited, syncFileRangeWaitBefore|syncFileRangeWrite|syncFileRangeWaitAfter)
+			w.waited = w.started
+		}
+		w.started = w.off
+	}
+	return n, err
+}
+
+// finish starts writeback of the rest of the body, without waiting for it.
+func (w *writeBehind) finish() {
+	if w.off > w.started {
+		syscall.SyncFileRange(int(w.f.Fd()), w.started, w.off-w.started, syncFileRangeWrite)
+		w.started = w.off
+	}
 }
 
 func (s summer) Write(b []byte) (int, error) {
@@ -456,6 +523,9 @@ func (s *Store) openFromIndex(names []string) int {
 	}
 	s.segments = segs
 	s.base = ix
+	// The tables of the file are sorted by hashes under its key: the store goes on with that key.
+	s.key = ix.key
+	s.streams = newStreamTable(s.key, s.streamNameIs)
 	s.committed = ix.committed
 	s.fromIndex = ix.committed
 	for _, seg := range segs {

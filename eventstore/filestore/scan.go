@@ -12,6 +12,11 @@ var _ eventstore.AllScanner = (*Store)(nil)
 
 // ScanAll implements eventstore.AllScanner: each event's Data and Metadata are views of the mapped log,
 // valid only during fn (the scan holds off Close until it returns). Only the stream name is allocated.
+//
+// fn must not call Close: Close waits for the scan to end, so that deadlocks. fn may read from the store
+// (ReadStream, ReadAll, another ScanAll): if another goroutine closes the store meanwhile, those reads
+// fail with eventstore.ErrClosed and Close waits for fn to return. It is still simplest to collect what is
+// needed during the scan and act on it after ScanAll returns.
 func (s *Store) ScanAll(ctx context.Context, from eventstore.Position, max int, fn func(e *eventstore.RecordedEvent) error) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err

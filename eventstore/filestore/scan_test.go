@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/eventstore/filestore"
+	"github.com/pbledger/pbledger/eventstore/storetest"
 )
 
 // TestScanAllShowsWhatReadAllReads checks ScanAll against ReadAll: the same events, in the same order, from
@@ -64,5 +66,46 @@ func TestScanAllShowsWhatReadAllReads(t *testing.T) {
 	s.Close()
 	if _, err := s.ScanAll(ctx, 0, 100, func(*eventstore.RecordedEvent) error { return nil }); !errors.Is(err, eventstore.ErrClosed) {
 		t.Fatalf("closed store: %v, want ErrClosed", err)
+	}
+}
+
+// A ScanAll callback that reads from the store while another goroutine closes it gets ErrClosed; it used to
+// wait for the store's lock, which Close held while it waited for the callback: a deadlock.
+func TestScanCallbackReadsWhileTheStoreCloses(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpen(t, t.TempDir(), filestore.Options{})
+	defer s.Close()
+	if _, err := s.Append(ctx, "a", eventstore.Any(), storetest.Event("E", 1), storetest.Event("E", 2)); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	scanned := make(chan error, 1)
+	go func() {
+		_, err := s.ScanAll(ctx, 1, 1, func(e *eventstore.RecordedEvent) error {
+			go func() { s.Close(); close(closed) }()
+			for deadline := time.Now().Add(10 * time.Second); !filestore.CloseWaitsForReaders(s); time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					return errors.New("Close never started waiting for the scan")
+				}
+			}
+			if _, err := s.ReadStream(ctx, "a", eventstore.Forwards, 0, 10); !errors.Is(err, eventstore.ErrClosed) {
+				return fmt.Errorf("a read from the callback during Close: %v, want ErrClosed", err)
+			}
+			return nil
+		})
+		scanned <- err
+	}()
+	select {
+	case err := <-scanned:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock: the callback's read waits for Close, which waits for the callback")
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return after the scan ended")
 	}
 }

@@ -36,6 +36,10 @@ import (
 // DefaultSegmentSize is the size at which a segment file is closed and a new one started.
 const DefaultSegmentSize = 64 << 20
 
+// MaxSegmentSize is the largest Options.SegmentSize: frames start at offsets below the segment size, and the
+// index (in memory and in its file) records them in 32 bits.
+const MaxSegmentSize = 1 << 32
+
 // ErrLocked is returned by Open when another process (or another Open in this one) owns the directory.
 var ErrLocked = errors.New("data directory is in use")
 
@@ -61,7 +65,8 @@ type CommitInfo struct {
 
 // Options tune a Store. The zero value is the default.
 type Options struct {
-	// SegmentSize is the size at which a segment is rolled; DefaultSegmentSize if zero.
+	// SegmentSize is the size at which a segment is rolled; DefaultSegmentSize if zero. At most
+	// MaxSegmentSize (4 GiB): Open refuses more.
 	SegmentSize int64
 	// Logger receives recovery reports (a torn tail cut off); slog.Default() if nil.
 	Logger *slog.Logger
@@ -94,7 +99,8 @@ type Store struct {
 	// tail after it is indexed in memory by tlocs, streams and ids, until flushIndex merges it into a new
 	// base. Only the writer (or Open, or Close once the writer has stopped) changes them.
 	base      *diskIndex
-	tlocs     []loc // tlocs[p-baseN()-1] is where the event at position p starts
+	tlocs     []loc   // tlocs[p-baseN()-1] is where the event at position p starts
+	key       hashKey // of the hashes of names and IDs: random, or the index file's (siphash.go)
 	streams   *streamTable
 	ids       map[uuid.UUID]eventstore.Position
 	committed eventstore.Position // the last durable position; readers see only up to here
@@ -119,6 +125,8 @@ type Store struct {
 	checked   chan struct{}
 	checkErr  error         // set before checked is closed
 	released  chan struct{} // closed when releaser has exited
+	// flushMu makes merges of the tail into the index file single-flight (see flushIndex).
+	flushMu sync.Mutex
 	// flushRetry is the position before which the writer does not try again to write the index file after
 	// a failure.
 	flushRetry eventstore.Position
@@ -148,6 +156,9 @@ type segment struct {
 func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if opts.SegmentSize <= 0 {
 		opts.SegmentSize = DefaultSegmentSize
+	}
+	if opts.SegmentSize > MaxSegmentSize {
+		return nil, fmt.Errorf("filestore: open %s: segment size %d is more than the maximum of %d (4 GiB): the index records offsets in segments in 32 bits", dir, opts.SegmentSize, int64(MaxSegmentSize))
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -179,7 +190,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		released: make(chan struct{}),
 	}
 	s.types.m = make(map[string]string)
-	s.streams = newStreamTable(s.streamNameIs)
+	s.key = newHashKey()
+	s.streams = newStreamTable(s.key, s.streamNameIs)
 	if err := s.recover(ctx); err != nil {
 		s.unmapAll()
 		lock.Close()
@@ -536,9 +548,17 @@ func (s *Store) Close() error {
 		s.flushIndex()
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	close(s.notify) // wakes subscribers, who then see closed
 	s.notify = make(chan struct{})
+	s.mu.Unlock()
+	// Every read that found the store open took readers before the lock above was released (snapshot
+	// takes it under mu), and every later one finds it closed and does not take readers. So readers is
+	// waited for without holding mu: a read made from inside a ScanAll callback (which holds readers) gets
+	// ErrClosed instead of waiting for mu behind this Close, which waits for the callback.
+	s.readers.Lock()
+	defer s.readers.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var errs []error
 	for _, seg := range s.segments {
 		if seg.file != nil {
@@ -547,7 +567,7 @@ func (s *Store) Close() error {
 			}
 		}
 	}
-	s.unmapLocked()
+	s.unmapHeld()
 	if err := s.lock.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("filestore: unlock %s: %w", s.dir, err))
 	}
@@ -564,6 +584,11 @@ func (s *Store) unmapAll() {
 func (s *Store) unmapLocked() {
 	s.readers.Lock()
 	defer s.readers.Unlock()
+	s.unmapHeld()
+}
+
+// unmapHeld unmaps every segment and the index file. The caller holds mu and readers (exclusively).
+func (s *Store) unmapHeld() {
 	s.unmapped = true
 	s.base.close()
 	for _, seg := range s.segments {

@@ -15,6 +15,7 @@ import (
 // exact. A stream with one event costs one map slot and no allocation, and the map holds no pointers, so
 // the garbage collector never scans it: its cost does not grow with the log.
 type streamTable struct {
+	key     hashKey // of the hash of names
 	byHash  map[uint64]streamEntry
 	exact   map[string]streamEntry
 	multi   [][]eventstore.Position        // the positions of streams with more than one event
@@ -46,25 +47,13 @@ func (t *streamTable) positions(e streamEntry) []eventstore.Position {
 	return []eventstore.Position{e.first}
 }
 
-func newStreamTable(nameIs func(eventstore.Position, string) bool) *streamTable {
-	return &streamTable{byHash: map[uint64]streamEntry{}, nameIs: nameIs}
+func newStreamTable(key hashKey, nameIs func(eventstore.Position, string) bool) *streamTable {
+	return &streamTable{key: key, byHash: map[uint64]streamEntry{}, nameIs: nameIs}
 }
 
-// hash is FNV-1a, 64 bits: fixed, so the persisted index can record it. The application chooses stream
-// names; one that collides only costs an entry in exact.
-func (t *streamTable) hash(name string) uint64 { return streamHash(name) }
-
-// streamHash is the hash in use; tests replace it with a poor one to exercise collisions.
-var streamHash = hashName
-
-func hashName(name string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(name); i++ {
-		h ^= uint64(name[i])
-		h *= 1099511628211
-	}
-	return h
-}
+// hash is the keyed hash of stream names (siphash.go), the one the persisted index records. A stream whose
+// hash another stream already has only costs an entry in exact.
+func (t *streamTable) hash(name string) uint64 { return streamHash(t.key, name) }
 
 // is reports whether the entry found by hash is the stream called name.
 func (t *streamTable) is(e streamEntry, name string) bool {
@@ -167,7 +156,7 @@ func (t *streamTable) all(fn func(h uint64, e streamEntry)) {
 		fn(h, e)
 	}
 	for name, e := range t.exact {
-		fn(streamHash(name), e)
+		fn(t.hash(name), e)
 	}
 }
 
