@@ -54,6 +54,7 @@ type server struct {
 	dataDir, addr, tokensPath, secretPath string
 	demo                                  bool
 	cpuProfile                            string
+	memProfile                            string
 	drain                                 time.Duration
 	calendarEvery                         time.Duration
 	logKey, logOrigin                     string
@@ -89,6 +90,7 @@ func (m *server) ParseFlags(args []string, stderr io.Writer) error {
 	fs.DurationVar(&m.signEvery, "sign-every", 2*time.Second, "sign a checkpoint at most this often while the log grows (and always right after an allocation)")
 	fs.BoolVar(&m.transparency, "transparency", true, "keep the transparency log (tree, checkpoints, receipts); turn off only to measure its cost")
 	fs.StringVar(&m.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	fs.StringVar(&m.memProfile, "memprofile", "", "write a heap profile to this file at shutdown (for performance work)")
 	fs.StringVar(&m.storeSpec, "store", "", "event store: empty for the embedded file store in DATA/log, or a KurrentDB connection string (esdb://HOST:PORT?tls=false, esdb://USER:PASS@N1:2113,N2:2113,N3:2113?tlsCAFile=ca.pem, …)")
 	fs.StringVar(&m.personalKeysDir, "personal-keys", "", "directory of authors' personal-data keys (default DATA/"+personalKeys+"); servers sharing a store must share it")
 	fs.StringVar(&m.grpcAddr, "grpc-addr", "", "also serve the KurrentDB gRPC API (Streams, ServerFeatures) over TLS on this address")
@@ -147,6 +149,20 @@ func (m *server) Run(ctx context.Context) (err error) {
 		defer func() {
 			pprof.StopCPUProfile()
 			f.Close()
+		}()
+	}
+	if m.memProfile != "" {
+		defer func() {
+			f, ferr := os.Create(m.memProfile)
+			if ferr != nil {
+				m.log.Error("heap profile", "err", ferr)
+				return
+			}
+			defer f.Close()
+			runtime.GC() // the profile shows what is live, not what awaits collection
+			if ferr := pprof.Lookup("heap").WriteTo(f, 0); ferr != nil {
+				m.log.Error("heap profile", "err", ferr)
+			}
 		}()
 	}
 	reg := prometheus.NewRegistry()

@@ -79,7 +79,11 @@ func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
 			b.Flush()
 		} else {
 			added, first := b.Flush()
-			if bad, ok := hf.add(added, first); !ok {
+			bad, ok, err := hf.add(added, first)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				level, n := tlog.SplitStoredHashIndex(bad)
 				leaf := n << level
 				pos, _ := f.Tree.Position(leaf)
@@ -162,7 +166,7 @@ func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
 		}
 		if caughtUp != nil {
 			if hf != nil {
-				if have := tlog.StoredHashCount(f.Tree.Size()) * tlog.HashSize; have < int64(len(hf.old)) {
+				if have := tlog.StoredHashCount(f.Tree.Size()) * tlog.HashSize; have < hf.oldSize {
 					return &MismatchError{Leaf: f.Tree.Size(), Position: at}
 				}
 			}

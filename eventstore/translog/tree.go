@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"sync"
@@ -307,13 +306,15 @@ func (t *Tree) fail(err error) {
 }
 
 // hashFile is the file of stored hashes a Follower keeps: derived data, 32 bytes per stored hash in tlog's
-// order, appended without fsync (it is rebuilt from the log when missing or short).
+// order, appended without fsync (it is rebuilt from the log when missing or short). What the file held at
+// start is read back batch by batch as the log is hashed again, not held in memory (it is 64 bytes an event).
 type hashFile struct {
-	f      *os.File
-	old    []byte // what the file held at start, checked against what the log gives
-	size   int64  // bytes written, whole hashes only
-	broken bool   // a write failed (a full disk): nothing more is written this run; the next start extends it
-	fresh  []byte // the bytes of a batch to append, reused
+	f       *os.File
+	oldSize int64  // bytes the file held at start, whole hashes only: checked against what the log gives
+	size    int64  // bytes written, whole hashes only
+	broken  bool   // a write failed (a full disk): nothing more is written this run; the next start extends it
+	fresh   []byte // the bytes of a batch to append, reused
+	old     []byte // the old bytes of a batch, reused
 }
 
 func openHashFile(path string) (*hashFile, error) {
@@ -321,21 +322,17 @@ func openHashFile(path string) (*hashFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("translog: %w", err)
 	}
-	old, err := io.ReadAll(f)
+	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("translog: read %s: %w", path, err)
+		return nil, fmt.Errorf("translog: %w", err)
 	}
-	old = old[:len(old)/tlog.HashSize*tlog.HashSize]
-	if err := f.Truncate(int64(len(old))); err != nil {
+	size := st.Size() / tlog.HashSize * tlog.HashSize
+	if err := f.Truncate(size); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("translog: %w", err)
 	}
-	if _, err := f.Seek(int64(len(old)), io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("translog: %w", err)
-	}
-	return &hashFile{f: f, old: old, size: int64(len(old))}, nil
+	return &hashFile{f: f, oldSize: size, size: size}, nil
 }
 
 // MismatchError says that the hashes kept on disk disagree with the log: the log changed under the tree.
@@ -348,17 +345,27 @@ func (e *MismatchError) Error() string {
 	return fmt.Sprintf("translog: the log differs from the tree kept in translog/hashes at leaf %d (position %d): events were changed, removed or inserted since they were hashed", e.Leaf, e.Position)
 }
 
-// add checks new stored hashes against the old file and appends those beyond it.
-func (h *hashFile) add(hs []tlog.Hash, firstIndex int64) (int64, bool) {
-	fresh := h.fresh[:0]
-	for i, x := range hs {
-		off := (firstIndex + int64(i)) * tlog.HashSize
-		if off+tlog.HashSize <= int64(len(h.old)) {
-			if string(h.old[off:off+tlog.HashSize]) != string(x[:]) {
-				return firstIndex + int64(i), false
-			}
-			continue
+// add checks new stored hashes against the old file and appends those beyond it. A mismatch gives the index
+// of the first stored hash that differs and ok false; err is a failure to read the old file.
+func (h *hashFile) add(hs []tlog.Hash, firstIndex int64) (bad int64, ok bool, err error) {
+	checked := 0 // how many of hs the old file holds
+	if start := firstIndex * tlog.HashSize; start < h.oldSize {
+		checked = int(min(int64(len(hs)), (h.oldSize-start)/tlog.HashSize))
+		if cap(h.old) < checked*tlog.HashSize {
+			h.old = make([]byte, checked*tlog.HashSize)
 		}
+		old := h.old[:checked*tlog.HashSize]
+		if _, err := h.f.ReadAt(old, start); err != nil {
+			return 0, false, fmt.Errorf("translog: read the stored hashes: %w", err)
+		}
+		for i := range checked {
+			if string(old[i*tlog.HashSize:(i+1)*tlog.HashSize]) != string(hs[i][:]) {
+				return firstIndex + int64(i), false, nil
+			}
+		}
+	}
+	fresh := h.fresh[:0]
+	for _, x := range hs[checked:] {
 		fresh = append(fresh, x[:]...)
 	}
 	h.fresh = fresh[:0]
@@ -372,5 +379,5 @@ func (h *hashFile) add(hs []tlog.Hash, firstIndex int64) (int64, bool) {
 			h.size += int64(len(fresh))
 		}
 	}
-	return 0, true
+	return 0, true, nil
 }
