@@ -53,7 +53,7 @@ serve_start() {
     sleep 0.05
   done
   t1=$(date +%s.%N)
-  echo "== $name: first answer after $(echo "$t1 - $t0" | bc) s; $(grep -E 'VmRSS|VmHWM' /proc/$srv/status | tr -s ' \t' ' ' | tr '\n' ' ')"
+  echo "== $name: first answer after $(echo "$t1 - $t0" | bc) s; $(grep -E 'VmRSS|VmHWM|RssAnon|RssFile' /proc/$srv/status | tr -s ' \t' ' ' | tr '\n' ' ')"
 }
 
 serve_stop() {
@@ -98,7 +98,8 @@ if curl -s -o /dev/null "http://$addr/"; then echo "something already listens on
         "http://$addr/v1/cycles/$cycle/districts/$district/ranking" || true
     done
   fi
-  echo "   after the rankings: $(grep -E 'VmRSS|VmHWM' /proc/$srv/status | tr -s ' \t' ' ' | tr '\n' ' ')"
+  sleep 20 # the transparency log re-hashes the whole log after the start (docs/VERIFY.md)
+  echo "   20 s after the rankings: $(grep -E 'VmRSS|VmHWM|RssAnon|RssFile' /proc/$srv/status | tr -s ' \t' ' ' | tr '\n' ' ')"
   serve_stop
 
   events=$(grep -o 'up to position [0-9]*' "$out/import.out" | tail -1 | awk '{print $4}')
