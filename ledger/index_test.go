@@ -14,6 +14,7 @@ import (
 	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/ledger"
+	"github.com/pbledger/pbledger/upgrade"
 )
 
 // countingStore counts the scans of $all made through it; with dropIndex it also plays a build from before
@@ -96,7 +97,7 @@ func TestAllocationReadsTheDistrictIndexNotTheLog(t *testing.T) {
 	if n := legacy.readAll.Load(); n != 0 {
 		t.Fatalf("allocation scanned $all %d times, want 0", n)
 	}
-	done, err := ledger.Reindex(context.Background(), legacy, req)
+	done, err := upgrade.Reindex(context.Background(), legacy, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestAllocationReadsTheDistrictIndexNotTheLog(t *testing.T) {
 	if g, w := inputText(t, indexed), inputText(t, legacy); g != w {
 		t.Fatalf("indexed input:\n%s\nreindexed input:\n%s", g, w)
 	}
-	if done, err := ledger.Reindex(context.Background(), legacy, req); err != nil || len(done) != 0 {
+	if done, err := upgrade.Reindex(context.Background(), legacy, req); err != nil || len(done) != 0 {
 		t.Fatalf("a second reindex did %+v, %v; want nothing", done, err)
 	}
 }

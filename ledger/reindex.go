@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,111 +15,33 @@ import (
 )
 
 // ErrNotIndexed is returned by DistrictInput (so by Allocate and recounts) for a district whose index is not
-// trusted: its cycle was opened by a build older than district indexes, and Reindex has not been run on the
-// log since. The write path never scans the log in its place.
+// trusted: its cycle was opened by a build older than district indexes, and `pbledger reindex` (package
+// upgrade) has not been run on the log since. The write path never scans the log in its place.
 var ErrNotIndexed = errors.New("the district has no index: its cycle was opened by an older build; run `pbledger reindex` once")
 
-// Reindexed is what Reindex did to one district.
+// Reindexed is what ReindexDistrict did to one district.
 type Reindexed struct {
 	Cycle    domain.CycleID
 	District domain.DistrictID
-	// Proposals and Voters are the entries Reindex added: the district's streams its index did not name.
+	// Proposals and Voters are the entries ReindexDistrict added: the district's streams its index did not name.
 	Proposals int
 	Voters    int
 }
 
-// Reindex gives every district of the log an index it can trust. A district whose cycle was opened by a
-// build that wrote no index (its index stream lacks DistrictIndexOpened) gets, in one append, an entry for
-// each of its proposal and ballot streams the index does not name yet, then DistrictIndexOpened, which marks
-// the index complete. Districts indexed already are left alone, so a second run does nothing.
-//
-// It reads the whole log once: it is a one-off upgrade step, not part of any command. It may run while
-// servers of this build write (a KurrentDB store shared by several): they announce each new stream in the
-// index before writing it, so a stream written after the scan is named by its own entry, and one written
-// before it is named by Reindex only if its entry is missing. The append expects the index stream's revision
-// as read; if an entry lands meanwhile, the district is read and done again. So each stream is named exactly
-// once. Servers of older builds, which write no entries, must be stopped first.
-func Reindex(ctx context.Context, store eventstore.Store, req Request) ([]Reindexed, error) {
-	type streams struct {
-		cycle     domain.CycleID
-		district  domain.DistrictID
-		proposals []domain.ProposalID
-		voters    []domain.VoterKey
-		seenV     map[domain.VoterKey]bool
-	}
-	type districtKey struct {
-		cycle    domain.CycleID
-		district domain.DistrictID
-	}
-	legacy := map[districtKey]*streams{} // the districts found without a trusted index
-	var order []districtKey
-	key := func(c domain.CycleID, d domain.DistrictID) districtKey { return districtKey{c, d} }
-	for from := eventstore.Position(0); ; {
-		recs, err := store.ReadAll(ctx, from, 4096)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: reindex: read the log: %w", err)
-		}
-		if len(recs) == 0 {
-			break
-		}
-		for _, r := range recs {
-			switch {
-			case r.Type == domain.EventCycleOpened && strings.HasPrefix(r.StreamID, domain.CycleStreamPrefix):
-				e, err := domain.Decode(r.Type, r.Data)
-				if err != nil {
-					return nil, fmt.Errorf("ledger: reindex: position %d: %w", r.Position, err)
-				}
-				opened := e.(domain.CycleOpened)
-				for _, d := range opened.Districts {
-					trusted, err := IndexTrusted(ctx, store, opened.CycleID, d.ID)
-					if err != nil {
-						return nil, err
-					}
-					if k := key(opened.CycleID, d.ID); !trusted && legacy[k] == nil {
-						legacy[k] = &streams{cycle: opened.CycleID, district: d.ID, seenV: map[domain.VoterKey]bool{}}
-						order = append(order, k)
-					}
-				}
-			case r.Type == domain.EventProposalSubmitted && strings.HasPrefix(r.StreamID, domain.ProposalStreamPrefix):
-				e, err := domain.Decode(r.Type, r.Data)
-				if err != nil {
-					return nil, fmt.Errorf("ledger: reindex: position %d: %w", r.Position, err)
-				}
-				sub := e.(domain.ProposalSubmitted)
-				if s := legacy[key(sub.CycleID, sub.DistrictID)]; s != nil && r.Revision == 0 {
-					s.proposals = append(s.proposals, domain.ProposalID(strings.TrimPrefix(r.StreamID, domain.ProposalStreamPrefix)))
-				}
-			case r.Revision == 0:
-				c, d, voter, ok := domain.ParseBallotStream(r.StreamID)
-				if !ok || domain.BallotStream(c, d, voter) != r.StreamID {
-					continue
-				}
-				if s := legacy[key(c, d)]; s != nil && !s.seenV[voter] {
-					s.seenV[voter] = true
-					s.voters = append(s.voters, voter)
-				}
-			}
-		}
-		from = recs[len(recs)-1].Position + 1
-	}
-	var done []Reindexed
-	for _, k := range order {
-		s := legacy[k]
-		r, err := reindexDistrict(ctx, store, req, s.cycle, s.district, s.proposals, s.voters)
-		if err != nil {
-			return done, err
-		}
-		done = append(done, r)
-	}
-	return done, nil
-}
-
-// maxReindexEntries is how many entries Reindex puts in one index event.
+// maxReindexEntries is how many entries ReindexDistrict puts in one index event.
 const maxReindexEntries = 2000
 
-// reindexDistrict appends, in one append expecting the index as read, an entry for each of the streams the
-// index does not name and then DistrictIndexOpened; on a conflict it reads the index again.
-func reindexDistrict(ctx context.Context, store eventstore.Store, req Request, cycle domain.CycleID, district domain.DistrictID, proposals []domain.ProposalID, voters []domain.VoterKey) (Reindexed, error) {
+// ReindexDistrict gives one district an index it can trust: given every proposal and ballot stream of the
+// district (found by a one-off scan of the log, package upgrade), it appends, expecting the index as read, an
+// entry for each stream the index does not name yet and then DistrictIndexOpened; on a conflict (an entry
+// landed meanwhile) it reads the index again, so each stream is named exactly once. A district indexed
+// already is left alone.
+//
+// It may run while servers of this build write (a KurrentDB store shared by several): they announce each new
+// stream in the index before writing it, so a stream written after the scan is named by its own entry, and
+// one written before it is named here only if its entry is missing. Servers of older builds, which write no
+// entries, must be stopped first.
+func ReindexDistrict(ctx context.Context, store eventstore.Store, req Request, cycle domain.CycleID, district domain.DistrictID, proposals []domain.ProposalID, voters []domain.VoterKey) (Reindexed, error) {
 	stream := IndexStream(cycle, district)
 	done := Reindexed{Cycle: cycle, District: district}
 	svc := New(store, nil, Metrics{})

@@ -11,6 +11,7 @@ import (
 	"github.com/pbledger/pbledger/domain"
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/ledger"
+	"github.com/pbledger/pbledger/upgrade"
 )
 
 // hookStore runs before once, just before the first append to an index stream that ends with
@@ -101,7 +102,7 @@ func checkExactlyOnce(t *testing.T, store eventstore.Store, voters int) {
 func TestReindexAddsOnlyTheMissingEntries(t *testing.T) {
 	store := mustStore(t)
 	legacyVoting(t, store)
-	done, err := ledger.Reindex(context.Background(), store, req)
+	done, err := upgrade.Reindex(context.Background(), store, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestReindexRetriesWhenABallotLandsMeanwhile(t *testing.T) {
 			castOK(t, svc, cast(fmt.Sprintf("v%d", i), choicesOf(i)...))
 		}
 	}}
-	if _, err := ledger.Reindex(context.Background(), hooked, req); err != nil {
+	if _, err := upgrade.Reindex(context.Background(), hooked, req); err != nil {
 		t.Fatal(err)
 	}
 	checkExactlyOnce(t, plain, 25)
@@ -144,7 +145,7 @@ func TestReindexWithConcurrentBallots(t *testing.T) {
 			}
 		}()
 	}
-	if _, err := ledger.Reindex(context.Background(), store, req); err != nil {
+	if _, err := upgrade.Reindex(context.Background(), store, req); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()

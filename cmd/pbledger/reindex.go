@@ -12,10 +12,11 @@ import (
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/ledger"
 	"github.com/pbledger/pbledger/projections"
+	"github.com/pbledger/pbledger/upgrade"
 )
 
 // runReindex is the one-off upgrade step for logs with cycles opened before district indexes existed: it
-// completes their indexes (ledger.Reindex), after which allocation reads only each district's index.
+// completes their indexes (upgrade.Reindex), after which allocation reads only each district's index.
 func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("reindex", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -46,7 +47,7 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer store.Close()
 	req := ledger.Request{Principal: "reindex", Role: "system", RequestID: "reindex", At: time.Now().UTC()}
-	done, err := ledger.Reindex(ctx, store, req)
+	done, err := upgrade.Reindex(ctx, store, req)
 	if *asJSON {
 		type districtJSON struct {
 			Cycle     string `json:"cycle"`
@@ -100,7 +101,7 @@ func reindexOnStart(ctx context.Context, store eventstore.Store, model *projecti
 	}
 	log.Info("reindexing districts opened by an older build (one scan of the log)", "districts", legacy)
 	req := ledger.Request{Principal: "reindex", Role: "system", RequestID: "reindex-on-start", At: time.Now().UTC()}
-	done, err := ledger.Reindex(ctx, store, req)
+	done, err := upgrade.Reindex(ctx, store, req)
 	if err != nil {
 		log.Error("reindex failed; run pbledger reindex", "err", err, "reindexed", len(done))
 		return
