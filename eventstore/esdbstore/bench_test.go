@@ -9,12 +9,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/pbledger/pbledger/esdbapi/esdbapitest"
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/eventstore/esdbstore"
 	"github.com/pbledger/pbledger/eventstore/filestore"
+	"github.com/pbledger/pbledger/eventstore/storetest"
 )
 
 // BenchmarkAppend measures durable appends through the whole KurrentDB path: esdbstore (the official Go
@@ -43,7 +42,7 @@ func BenchmarkAppend(b *testing.B) {
 			defer s.Close()
 			evs := make([]eventstore.EventData, b.N)
 			for i := range evs {
-				evs[i] = event300(i)
+				evs[i] = storetest.Event300(i)
 			}
 			var next atomic.Int64
 			var wg sync.WaitGroup
@@ -72,14 +71,6 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
-// event300 is the filestore benchmark's event: about 300 bytes, like a ballot with its metadata.
-func event300(i int) eventstore.EventData {
-	data := fmt.Sprintf(`{"cycle":"almaty-2020","district":"bostandyq","voter":"v%016x","choices":[{"proposal":"p%06d"},{"proposal":"p%06d"},{"proposal":"p%06d"}],"pad":"%s"}`,
-		i, i%97, i%89, i%83, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789")
-	meta := `{"principal":"gateway","request":"3b9f7c1e-6a55-4d9e-9a3c-0e6f2d1b7a41"}`
-	return eventstore.EventData{ID: uuid.New(), Type: "BallotCast", Data: []byte(data), Metadata: []byte(meta)}
-}
-
 // BenchmarkReadAll measures reading $all through the KurrentDB path (what a server's read model does when it
 // starts on a shared store, and what rebuild time depends on): 100,000 events of about 300 bytes.
 func BenchmarkReadAll(b *testing.B) {
@@ -92,7 +83,7 @@ func BenchmarkReadAll(b *testing.B) {
 	for i := 0; i < n; i += 100 {
 		evs := make([]eventstore.EventData, 100)
 		for j := range evs {
-			evs[j] = event300(i + j)
+			evs[j] = storetest.Event300(i + j)
 		}
 		if _, err := fs.Append(context.Background(), fmt.Sprintf("s-%d", i%1000), eventstore.Any(), evs...); err != nil {
 			b.Fatal(err)

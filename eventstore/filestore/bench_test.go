@@ -9,39 +9,17 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/eventstore/filestore"
+	"github.com/pbledger/pbledger/eventstore/storetest"
 )
 
 // Benchmarks run in PBLEDGER_BENCH_DIR if set (to measure a particular disk), else in a temporary
 // directory. The raw benchmarks measure, on the same disk and in the same run, the limits the hardware
 // sets: the rate of small write+fdatasync pairs and the sequential write bandwidth.
 
-func benchDir(b *testing.B) string {
-	b.Helper()
-	if d := os.Getenv("PBLEDGER_BENCH_DIR"); d != "" {
-		dir, err := os.MkdirTemp(d, "bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { os.RemoveAll(dir) })
-		return dir
-	}
-	return b.TempDir()
-}
-
-// event300 is an event of about 300 bytes (data and metadata), like a ballot with its metadata.
-func event300(i int) eventstore.EventData {
-	data := fmt.Sprintf(`{"cycle":"almaty-2020","district":"bostandyq","voter":"v%016x","choices":[{"proposal":"p%06d"},{"proposal":"p%06d"},{"proposal":"p%06d"}],"pad":"%s"}`,
-		i, i%97, i%89, i%83, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789")
-	meta := `{"principal":"gateway","request":"3b9f7c1e-6a55-4d9e-9a3c-0e6f2d1b7a41"}`
-	return eventstore.EventData{ID: uuid.New(), Type: "BallotCast", Data: []byte(data), Metadata: []byte(meta)}
-}
-
 func BenchmarkRawFsync(b *testing.B) {
-	f, err := os.Create(benchDir(b) + "/raw")
+	f, err := os.Create(storetest.BenchDir(b) + "/raw")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +38,7 @@ func BenchmarkRawFsync(b *testing.B) {
 }
 
 func BenchmarkRawSequentialWrite(b *testing.B) {
-	f, err := os.Create(benchDir(b) + "/raw")
+	f, err := os.Create(storetest.BenchDir(b) + "/raw")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -83,7 +61,7 @@ func BenchmarkAppend(b *testing.B) {
 		for _, batch := range []int{1, 10} {
 			b.Run(fmt.Sprintf("writers=%d/batch=%d", writers, batch), func(b *testing.B) {
 				var commits, committed atomic.Int64
-				s := mustOpen(b, benchDir(b), filestore.Options{OnCommit: func(c filestore.CommitInfo) {
+				s := mustOpen(b, storetest.BenchDir(b), filestore.Options{OnCommit: func(c filestore.CommitInfo) {
 					commits.Add(1)
 					committed.Add(int64(c.Events))
 				}})
@@ -93,7 +71,7 @@ func BenchmarkAppend(b *testing.B) {
 				for i := range evs {
 					evs[i] = make([]eventstore.EventData, batch)
 					for j := range evs[i] {
-						evs[i][j] = event300(i*batch + j)
+						evs[i][j] = storetest.Event300(i*batch + j)
 					}
 				}
 				var next atomic.Int64
@@ -128,7 +106,7 @@ func BenchmarkAppend(b *testing.B) {
 // prefill writes n events in batches of 100 and returns the open store.
 func prefill(b *testing.B, n int) *filestore.Store {
 	b.Helper()
-	s := mustOpen(b, benchDir(b), filestore.Options{})
+	s := mustOpen(b, storetest.BenchDir(b), filestore.Options{})
 	var wg sync.WaitGroup
 	per := n / 4
 	for w := 0; w < 4; w++ {
@@ -138,7 +116,7 @@ func prefill(b *testing.B, n int) *filestore.Store {
 			for i := 0; i < per; i += 100 {
 				evs := make([]eventstore.EventData, 100)
 				for j := range evs {
-					evs[j] = event300(w*per + i + j)
+					evs[j] = storetest.Event300(w*per + i + j)
 				}
 				if _, err := s.Append(context.Background(), fmt.Sprintf("s-%d-%d", w, i%1000), eventstore.Any(), evs...); err != nil {
 					b.Error(err)

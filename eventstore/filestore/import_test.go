@@ -11,6 +11,7 @@ import (
 
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/eventstore/filestore"
+	"github.com/pbledger/pbledger/eventstore/storetest"
 )
 
 func TestImportKeepsOrderRevisionsAndTimes(t *testing.T) {
@@ -18,7 +19,7 @@ func TestImportKeepsOrderRevisionsAndTimes(t *testing.T) {
 	defer src.Close()
 	ctx := context.Background()
 	for i := 0; i < 300; i++ {
-		if _, err := src.Append(ctx, fmt.Sprintf("s-%d", i%5), eventstore.Any(), event300(i)); err != nil {
+		if _, err := src.Append(ctx, fmt.Sprintf("s-%d", i%5), eventstore.Any(), storetest.Event300(i)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,42 +3,19 @@ package translog_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/pbledger/pbledger/eventstore"
 	"github.com/pbledger/pbledger/eventstore/filestore"
+	"github.com/pbledger/pbledger/eventstore/storetest"
 	"github.com/pbledger/pbledger/eventstore/translog"
 )
-
-// Benchmarks run in PBLEDGER_BENCH_DIR if set, else in a temporary directory.
-func benchDir(b *testing.B) string {
-	b.Helper()
-	if d := os.Getenv("PBLEDGER_BENCH_DIR"); d != "" {
-		dir, err := os.MkdirTemp(d, "bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { os.RemoveAll(dir) })
-		return dir
-	}
-	return b.TempDir()
-}
-
-// event300 is an event of about 300 bytes, as in eventstore/filestore's benchmarks.
-func event300(i int) eventstore.EventData {
-	data := fmt.Sprintf(`{"cycle":"almaty-2020","district":"bostandyq","voter":"v%016x","choices":[{"proposal":"p%06d"},{"proposal":"p%06d"},{"proposal":"p%06d"}],"pad":"%s"}`,
-		i, i%97, i%89, i%83, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789")
-	meta := `{"principal":"gateway","request":"3b9f7c1e-6a55-4d9e-9a3c-0e6f2d1b7a41"}`
-	return eventstore.EventData{ID: uuid.New(), Type: "BallotCast", Data: []byte(data), Metadata: []byte(meta)}
-}
 
 // BenchmarkAppendWithTree measures appends to the file store with the tree off and on (a Follower hashing
 // every event as it is committed, and a Notary signing every second), three alternating pairs in the same run.
@@ -56,7 +33,7 @@ func BenchmarkAppendWithTree(b *testing.B) {
 }
 
 func benchAppend(b *testing.B, writers, batch int, withTree bool) {
-	dir := benchDir(b)
+	dir := storetest.BenchDir(b)
 	s, err := filestore.Open(context.Background(), dir+"/log", filestore.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -66,7 +43,7 @@ func benchAppend(b *testing.B, writers, batch int, withTree bool) {
 	for i := range evs {
 		evs[i] = make([]eventstore.EventData, batch)
 		for j := range evs[i] {
-			evs[i][j] = event300(i*batch + j)
+			evs[i][j] = storetest.Event300(i*batch + j)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -127,7 +104,7 @@ func benchAppend(b *testing.B, writers, batch int, withTree bool) {
 // prefilled returns a store holding n events of ~300 bytes, written in batches of 100.
 func prefilled(b *testing.B, n int) *filestore.Store {
 	b.Helper()
-	s, err := filestore.Open(context.Background(), benchDir(b)+"/log", filestore.Options{})
+	s, err := filestore.Open(context.Background(), storetest.BenchDir(b)+"/log", filestore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -135,7 +112,7 @@ func prefilled(b *testing.B, n int) *filestore.Store {
 	for i := 0; i < n; i += 100 {
 		evs := make([]eventstore.EventData, 100)
 		for j := range evs {
-			evs[j] = event300(i + j)
+			evs[j] = storetest.Event300(i + j)
 		}
 		if _, err := s.Append(context.Background(), fmt.Sprintf("s-%d", i%1000), eventstore.Any(), evs...); err != nil {
 			b.Fatal(err)
@@ -220,7 +197,7 @@ func BenchmarkProofs(b *testing.B) {
 // hardware limit to compare BenchmarkFollowerCatchUp with: SHA-256 of one ~300-byte event's leaf and of one
 // interior node (a tree has one interior node per leaf, less one), nothing else.
 func BenchmarkHashFloor(b *testing.B) {
-	ev := event300(1)
+	ev := storetest.Event300(1)
 	e := eventstore.RecordedEvent{StreamID: "s-100", Revision: 7, ID: ev.ID, Type: ev.Type, Data: ev.Data,
 		Metadata: ev.Metadata, Recorded: time.Unix(1_700_000_000, 0)}
 	leaf := translog.AppendLeaf(nil, &e)
