@@ -588,6 +588,38 @@ func (e *esEngine) down(i int) {
 // so it is worth trying only on stretches that are already long; the tests lower it to exercise the jumps.
 var add1Patience = 256
 
+// add1FastPatience is how many steps in a row with the same winners the add1 completion waits before it
+// tries to skip steps with interval fast runs (fastStretch), which cost about as much as a step each.
+var add1FastPatience = 16
+
+// fastStretchTries bounds the interval fast runs of one fastStretch.
+const fastStretchTries = 48
+
+// fastStretch returns the last step of a stretch after step, per-voter budget step·inc, in which every step is
+// proven to fund winners (fastSameOver); step itself when none is. It tries intervals of 1, 2, 4, … steps
+// past what it has proven, halving after a failure, so a stretch of k steps costs about 2·log2(k) fast runs,
+// within the widths fastSameOver accepts.
+func (e *esEngine) fastStretch(step, inc int64, winners []int32) int64 {
+	last, w := step, int64(1)
+	for range fastStretchTries {
+		if w == 0 {
+			break
+		}
+		to := last + w
+		if to < last || to > maxSweepStep(inc) {
+			w /= 2
+			continue
+		}
+		if e.fastSameOver((last+1)*inc, to*inc, winners) {
+			last = to
+			w *= 2
+		} else {
+			w /= 2
+		}
+	}
+	return last
+}
+
 // replayOff makes the add1 completion compute its chosen outcome with a full exact run instead of replaying
 // the fast run's path (replay); the tests switch it on to compare both.
 var replayOff = false
@@ -647,7 +679,7 @@ func (e *esEngine) complete(add1 bool, budget, inc int64) (esOutcome, *big.Rat, 
 	out := runAny(b)
 	// After `patience` steps in a row with the same winners, try to prove how far they stay the same and jump
 	// there (stableUntil); each attempt that gains nothing doubles the patience, bounding the cost of trying.
-	same, patience := 0, add1Patience
+	same, patience, fastPatience := 0, add1Patience, add1FastPatience
 	jumped := false
 	for len(out.winners) < len(e.proj) {
 		step.Add(step, bigOne)
@@ -667,6 +699,19 @@ func (e *esEngine) complete(add1 bool, budget, inc int64) (esOutcome, *big.Rat, 
 			same = 0
 		}
 		out, b, jumped = next, nb, false
+		// After fastPatience equal steps, try to prove with fast runs over intervals of per-voter budgets
+		// (fastStretch) that the next steps give these winners too, and jump past them. A try that gains
+		// nothing costs a fast run or two, and doubles fastPatience.
+		if same >= fastPatience && step.IsInt64() {
+			if last := e.fastStretch(step.Int64(), inc, out.winners); last > step.Int64() {
+				step.SetInt64(last)
+				b = new(big.Rat).SetInt(new(big.Int).Mul(step, incBig))
+				jumped = true // out was computed at a smaller per-voter budget: same winners, other shares
+				fastPatience = add1FastPatience
+				continue
+			}
+			fastPatience *= 2
+		}
 		if same < patience {
 			continue
 		}

@@ -85,6 +85,10 @@ type fastState struct {
 	eval     []int32
 	tied     []int32
 
+	// allPay tells, for each candidate evaluated this round, whether every one of its supporters provably
+	// holds at least its share: then the share is exactly cost/votes and ρ = 1/votes, whatever the bounds.
+	allPay []bool
+
 	// allRich is true while every decision of this run has had every supporter rich (see fastPrefix), and
 	// richEval tells whether the last fastEvaluate did.
 	allRich, richEval bool
@@ -202,7 +206,37 @@ func (e *esEngine) runFastUntil(b *big.Rat, stop *atomic.Bool) (out esOutcome, o
 	if rem.Sign() != 0 {
 		hi0++
 	}
+	return e.runFastBounds(F, lo0, hi0, stop)
+}
 
+// fastSameOver reports whether one fast run proves that every per-voter budget in [x0, x1] (currency units,
+// 0 < x0 ≤ x1) funds exactly winners, in that order.
+//
+// The fast pass never needs to know the per-voter budget, only bounds of it: every decision it takes is
+// proven for every budget vector within the bounds it keeps (see runFast). So a run started with the bounds
+// x0 and x1 instead of those of one budget proves its path, when it certifies it, for every budget between
+// them at once: the machine-word counterpart of stableUntil. Over an interval some supporters are poor for
+// part of it and rich for the rest; their bounds then widen to [0, hi − qlo] (fastFund), so every budget,
+// scaled by 2^F, must fit fastGroup.d: F is at most 31 bits less the budget's, down to minIntervalBits.
+func (e *esEngine) fastSameOver(x0, x1 int64, winners []int32) bool {
+	if x0 <= 0 || x1 < x0 {
+		return false
+	}
+	F := min(31-bits.Len64(uint64(x1)), 30-bits.Len64(uint64(x1-x0)))
+	if F < minIntervalBits {
+		return false
+	}
+	out, ok := e.runFastBounds(F, uint64(x0)<<F, uint64(x1)<<F, nil)
+	return ok && slices.Equal(out.winners, winners)
+}
+
+// minIntervalBits is the fewest fraction bits an interval run (fastSameOver) works with. Bounds are rounded
+// outwards whatever the precision, so fewer bits never make a run wrong, only less often certified; over a
+// wide interval the spread of the budgets themselves dwarfs rounding at this precision.
+const minIntervalBits = 4
+
+// runFastBounds is runFast with every per-voter budget between lo0 and hi0 units of 2^-F.
+func (e *esEngine) runFastBounds(F int, lo0, hi0 uint64, stop *atomic.Bool) (out esOutcome, ok bool) {
 	if e.nBallots > math.MaxUint32 {
 		return esOutcome{}, false // a group's size may not fit fastGroup.m
 	}
@@ -211,7 +245,7 @@ func (e *esEngine) runFastUntil(b *big.Rat, stop *atomic.Bool) (out esOutcome, o
 	if len(s.grp) != ng {
 		s.grp = make([]fastGroup, ng)
 		s.qlo, s.qhi, s.lbq, s.den = make([]uint64, nc), make([]uint64, nc), make([]uint64, nc), make([]uint64, nc)
-		s.big, s.status = make([]u128, nc), make([]uint8, nc)
+		s.big, s.status, s.allPay = make([]u128, nc), make([]uint8, nc), make([]bool, nc)
 		s.supp = make([][]int32, nc)
 		n := 0
 		for _, l := range e.supp {
@@ -275,7 +309,7 @@ func (e *esEngine) runFastUntil(b *big.Rat, stop *atomic.Bool) (out esOutcome, o
 				return esOutcome{}, false
 			}
 			s.eval = append(s.eval, top)
-			if best < 0 || fracLess(s.qhi[top], s.den[top], s.qhi[best], s.den[best]) {
+			if best < 0 || e.fastBetter(top, best) {
 				best = top
 			}
 		}
@@ -288,6 +322,10 @@ func (e *esEngine) runFastUntil(b *big.Rat, stop *atomic.Bool) (out esOutcome, o
 			case c == best:
 			case fracLess(s.qhi[best], s.den[best], s.qlo[c], s.den[c]):
 				e.fastPush(c)
+			case s.allPay[best] && s.allPay[c] && e.votes[c] < e.votes[best]:
+				e.fastPush(c) // ρ = 1/votes for both: provably larger
+			case s.allPay[best] && s.allPay[c] && e.votes[c] == e.votes[best]:
+				s.tied = append(s.tied, c) // ρ = 1/votes for both: a real tie
 			case s.qlo[best] == s.qhi[best] && s.qlo[c] == s.qhi[c] &&
 				mul64(s.qlo[best], s.den[c]) == mul64(s.qlo[c], s.den[best]):
 				s.tied = append(s.tied, c) // provably equal ρ: a real tie
@@ -315,6 +353,17 @@ func (e *esEngine) runFastUntil(b *big.Rat, stop *atomic.Bool) (out esOutcome, o
 	}
 }
 
+// fastBetter reports whether candidate a, evaluated this round, looks better than b (a smaller ρ): by exact
+// vote counts when both shares are exact (allPay), else by the upper bounds of their shares. It only picks
+// the round's best; the round then proves it against every other evaluated candidate.
+func (e *esEngine) fastBetter(a, b int32) bool {
+	s := &e.fast
+	if s.allPay[a] && s.allPay[b] {
+		return e.votes[a] > e.votes[b]
+	}
+	return fracLess(s.qhi[a], s.den[a], s.qhi[b], s.den[b])
+}
+
 const (
 	evalOK = iota
 	evalUnaffordable
@@ -328,6 +377,14 @@ const (
 // lower bound is at least q*, then Σ min(lo, q*) = cost, so q(lo) ≤ q*. Only when that check fails does it run
 // the iteration on the lower bounds too.
 func (e *esEngine) fastEvaluate(c int32) int {
+	s := &e.fast
+	res := e.fastEvaluateBounds(c)
+	s.allPay[c] = res == evalOK && s.richEval && e.cost[c] > 0
+	return res
+}
+
+// fastEvaluateBounds is fastEvaluate without allPay.
+func (e *esEngine) fastEvaluateBounds(c int32) int {
 	s := &e.fast
 	s.richEval = false
 	if e.cost[c] == 0 {
@@ -504,8 +561,10 @@ func ceilDiv(x u128, r uint64) (t uint64, fits bool) {
 	return t, fits
 }
 
-// fastFund charges c's supporters; false when it cannot prove who pays everything they have, and then the
-// groups are left in no particular state.
+// fastFund charges c's supporters; false when the bounds no longer fit fastGroup, and then the groups are
+// left in no particular state. A supporter pays min(β, q), so what it keeps lies between lo − qhi and
+// hi − qlo, neither below 0: one that is certainly poor keeps nothing, one that is certainly rich keeps
+// [lo − qhi, hi − qlo], and one that may be either keeps [0, hi − qlo].
 func (e *esEngine) fastFund(c int32) bool {
 	s := &e.fast
 	s.status[c] = esFunded
@@ -534,8 +593,12 @@ func (e *esEngine) fastFund(c int32) bool {
 			}
 			gr.lo -= qhi
 			gr.d += wide
-		default:
-			return false
+		default: // may pay everything or the share: what is left lies between 0 and hi − qlo
+			if hi-qlo > math.MaxUint32 {
+				return false
+			}
+			gr.lo, gr.d = 0, uint32(hi-qlo)
+			s.allRich = false
 		}
 	}
 	return true

@@ -2,6 +2,7 @@ package outcome
 
 import (
 	"math/big"
+	"math/bits"
 	"slices"
 )
 
@@ -111,4 +112,41 @@ func SetAdd1Workers(n int) (restore func()) {
 	old := add1Workers
 	add1Workers = n
 	return func() { add1Workers = old }
+}
+
+// IntervalAgrees runs one fast pass over every per-voter budget in [x0, x1] at once (fastSameOver) and, when
+// it certifies its path, checks the exact engine at every whole budget in the interval against it. certified
+// is false when the interval run gave up.
+func IntervalAgrees(in Input, x0, x1 int64) (certified, agree bool, err error) {
+	p, err := prepare(in)
+	if err != nil {
+		return false, false, err
+	}
+	e := p.newEngine()
+	F := min(31-bits.Len64(uint64(x1)), 30-bits.Len64(uint64(x1-x0)))
+	if F < minIntervalBits {
+		return false, false, nil
+	}
+	fast, ok := e.runFastBounds(F, uint64(x0)<<F, uint64(x1)<<F, nil)
+	if !ok {
+		return false, false, nil
+	}
+	if !e.fastSameOver(x0, x1, fast.winners) {
+		return true, false, nil // the same run must certify the same path
+	}
+	for x := x0; x <= x1; x++ {
+		exact := p.newEngine().run(big.NewRat(x, 1))
+		if !slices.Equal(exact.winners, fast.winners) || exact.cost != fast.cost {
+			return true, false, nil
+		}
+	}
+	return true, true, nil
+}
+
+// SetAdd1FastPatience sets how many equal steps the add1 completion waits before it tries interval fast runs
+// (fastStretch), and returns a function that restores it. Tests that call it must not run in parallel.
+func SetAdd1FastPatience(n int) (restore func()) {
+	old := add1FastPatience
+	add1FastPatience = n
+	return func() { add1FastPatience = old }
 }

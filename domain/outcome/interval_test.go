@@ -1,0 +1,83 @@
+package outcome_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/pbledger/pbledger/domain/outcome"
+)
+
+// randomSmallDistrict draws a district with few voters and projects, cheap enough for the exact engine to
+// run at hundreds of per-voter budgets.
+func randomSmallDistrict(rng *rand.Rand) outcome.Input {
+	in := outcome.Input{VoteType: outcome.Approval, Rule: outcome.Rule{Name: outcome.EqualShares}, LotSeed: "s", Budget: 1}
+	np := 2 + rng.IntN(9)
+	for j := range np {
+		in.Projects = append(in.Projects, outcome.Project{ID: fmt.Sprintf("p%d", j), Cost: int64(1 + rng.IntN(5000))})
+	}
+	for k := range 3 + rng.IntN(40) {
+		b := outcome.Ballot{Voter: fmt.Sprint(k)}
+		for _, j := range rng.Perm(np)[:1+rng.IntN(np)] {
+			b.Choices = append(b.Choices, outcome.Choice{Project: fmt.Sprintf("p%d", j)})
+		}
+		in.Ballots = append(in.Ballots, b)
+	}
+	return in
+}
+
+// TestIntervalFastRunAgreesWithEveryBudget checks the proof that skips stretches of the add1 completion on
+// machine words (fastSameOver): whenever one fast run over an interval of per-voter budgets certifies its
+// path, the exact engine funds exactly that path at every whole budget of the interval. The intervals are
+// wide enough that supporters turn from rich to poor inside them, which the run must bound, not decide.
+func TestIntervalFastRunAgreesWithEveryBudget(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 2026))
+	var certified, wide int
+	for i := range 400 {
+		in := randomSmallDistrict(rng)
+		x0 := int64(1 + rng.IntN(4000))
+		x1 := x0 + int64(rng.IntN(1+[]int{1, 10, 100, 400}[rng.IntN(4)]))
+		ok, agree, err := outcome.IntervalAgrees(in, x0, x1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok && !agree {
+			t.Fatalf("instance %d: the interval run over [%d, %d] certified a path the exact engine does not take\n%s", i, x0, x1, mustJSON(t, in))
+		}
+		if ok {
+			certified++
+			if x1-x0 >= 10 {
+				wide++
+			}
+		}
+	}
+	if certified < 100 || wide < 40 {
+		t.Errorf("only %d intervals certified, %d of them of 10 budgets or more: the test does not exercise the proof", certified, wide)
+	}
+	t.Logf("%d intervals certified, %d of them of 10 budgets or more", certified, wide)
+}
+
+// TestEqualSharesAdd1IntervalJumpsMatchStepByStep checks the add1 completion when it skips stretches with
+// interval fast runs after every pair of equal steps (and never with stableUntil), against the reference that
+// tries every step, on districts with long stretches of the same winners.
+func TestEqualSharesAdd1IntervalJumpsMatchStepByStep(t *testing.T) {
+	defer outcome.SetAdd1FastPatience(1)()
+	rng := rand.New(rand.NewPCG(99, 7))
+	for i := range 30 {
+		in := randomSmallDistrict(rng)
+		in.Rule = outcome.Rule{Name: outcome.EqualSharesAdd1}
+		var total int64
+		for _, p := range in.Projects {
+			total += p.Cost
+		}
+		in.Budget = total/2 + int64(rng.IntN(int(total/2)+1))
+		res := mustCompute(t, in)
+		want, wantB := refEqualShares(in, true)
+		if got := winnerIDs(res); !slices.Equal(got, want) || res.PerVoterBudget != wantB.RatString() {
+			t.Fatalf("instance %d: got %v at %s, step by step %v at %s\n%s", i, got, res.PerVoterBudget, want, wantB.RatString(), mustJSON(t, in))
+		}
+		checkPayments(t, in, res)
+	}
+}
