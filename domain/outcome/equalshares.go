@@ -735,7 +735,9 @@ func (e *esEngine) complete(add1 bool, budget, inc int64) (esOutcome, *big.Rat, 
 	if sweep != nil {
 		sweep.stop() // cancel the speculation before the exact replay; close, deferred, waits for it
 	}
-	if !out.exact {
+	// After a jump, out was computed at a smaller per-voter budget — even when the exact engine computed it,
+	// its shares are not those of b — so the outcome at b is computed afresh.
+	if jumped || !out.exact {
 		var exact esOutcome
 		ok := false
 		if jumped {

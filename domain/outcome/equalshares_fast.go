@@ -235,8 +235,15 @@ func (e *esEngine) fastSameOver(x0, x1 int64, winners []int32) bool {
 // wide interval the spread of the budgets themselves dwarfs rounding at this precision.
 const minIntervalBits = 4
 
+// fastOff makes every fast run give up, so that the exact engine computes every step; the tests switch it
+// on to exercise the completion's exact paths.
+var fastOff = false
+
 // runFastBounds is runFast with every per-voter budget between lo0 and hi0 units of 2^-F.
 func (e *esEngine) runFastBounds(F int, lo0, hi0 uint64, stop *atomic.Bool) (out esOutcome, ok bool) {
+	if fastOff {
+		return esOutcome{}, false
+	}
 	if e.nBallots > math.MaxUint32 {
 		return esOutcome{}, false // a group's size may not fit fastGroup.m
 	}

@@ -150,3 +150,11 @@ func SetAdd1FastPatience(n int) (restore func()) {
 	add1FastPatience = n
 	return func() { add1FastPatience = old }
 }
+
+// SetFastPassOff makes every fast run of Equal Shares give up, so that the exact engine computes every step,
+// and returns a function that restores the setting. Tests that call it must not run in parallel.
+func SetFastPassOff(off bool) (restore func()) {
+	old := fastOff
+	fastOff = off
+	return func() { fastOff = old }
+}
