@@ -30,8 +30,9 @@ import (
 //
 // The add1 completion (complete) runs Equal Shares once per per-voter budget. It uses two helpers that never
 // change an outcome: a certified fast pass on machine words (equalshares_fast.go), which falls back to this
-// exact engine whenever a decision is too close to call, and a proof that skips stretches of per-voter
-// budgets with the same outcome (equalshares_jump.go). The money of the outcome it reports (every share, what
+// exact engine whenever a decision is too close to call, and proofs that skip stretches of per-voter
+// budgets with the same outcome: a fast run over an interval of budgets (fastSameOver, tried first, after a
+// few equal steps) and the exact proof of equalshares_jump.go (stableUntil, after many). The money of the outcome it reports (every share, what
 // every supporter has left) always comes from this engine: it replays the path the fast pass certified
 // (replay), or runs in full after a jump or when the fast pass gave up.
 // Two more things only save time: with two processors the fast pass of the next per-voter budget runs

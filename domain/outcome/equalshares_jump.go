@@ -10,7 +10,9 @@ import (
 // The completion tries per-voter budgets one step apart until the outcome overspends. Sometimes nothing can
 // change for a long way: everything cheap is funded and the only projects left become affordable to their few
 // supporters at a per-voter budget thousands of steps higher. stableUntil proves how far the outcome stays the
-// same, so the completion can jump there instead of recomputing every step.
+// same, so the completion can jump there instead of recomputing every step. The completion first tries the
+// cheaper proof on machine words, fast runs over intervals of budgets (fastSameOver); stableUntil, exact and
+// unbounded, also proves that an outcome never changes again, which no interval can.
 //
 // It runs Equal Shares at per-voter budget b with every amount kept as an exact affine function of the
 // per-voter budget x — every voter starts with x, a share q(x) = (cost − Σ poor budgets)/rich is affine when
