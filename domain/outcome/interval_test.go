@@ -2,6 +2,7 @@ package outcome_test
 
 import (
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -80,4 +81,52 @@ func TestEqualSharesAdd1IntervalJumpsMatchStepByStep(t *testing.T) {
 		}
 		checkPayments(t, in, res)
 	}
+}
+
+// TestFastPassProvesTiesOfEqualVotes stresses the fast pass's exact ties: projects come in pairs that every
+// ballot approves together or not at all, so that each pair has equal vote counts (ρ = 1/votes while every
+// supporter can pay), with different costs, and budgets rich enough for the all-rich case to be common. Every
+// certified run must replay exactly (winners, shares, ties, leftovers), and every certified interval must
+// agree with the exact engine at each budget in it.
+func TestFastPassProvesTiesOfEqualVotes(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 141))
+	var certified, ties int
+	for i := range 150 {
+		in := outcome.Input{VoteType: outcome.Approval, Rule: outcome.Rule{Name: outcome.EqualShares}, LotSeed: "s", Budget: 1}
+		pairs := 2 + rng.IntN(5)
+		for j := range 2 * pairs {
+			in.Projects = append(in.Projects, outcome.Project{ID: fmt.Sprintf("p%d", j), Cost: int64(1 + rng.IntN(3000))})
+		}
+		for k := range 5 + rng.IntN(40) {
+			b := outcome.Ballot{Voter: fmt.Sprint(k)}
+			for _, j := range rng.Perm(pairs)[:1+rng.IntN(pairs)] {
+				b.Choices = append(b.Choices, outcome.Choice{Project: fmt.Sprintf("p%d", 2*j)}, outcome.Choice{Project: fmt.Sprintf("p%d", 2*j+1)})
+			}
+			in.Ballots = append(in.Ballots, b)
+		}
+		x := int64(50 + rng.IntN(3000))
+		ok, agree, n, err := outcome.ReplayAgrees(in, big.NewRat(x, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok && !agree {
+			t.Fatalf("instance %d, per-voter budget %d: the replay of the certified run differs from the exact run\n%s", i, x, mustJSON(t, in))
+		}
+		if ok {
+			certified++
+			ties += n
+		}
+		ok, agree, err = outcome.IntervalAgrees(in, x, x+int64(rng.IntN(50)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok && !agree {
+			t.Fatalf("instance %d: an interval from %d certified a path the exact engine does not take\n%s", i, x, mustJSON(t, in))
+		}
+	}
+	if certified < 100 || ties < 50 {
+		t.Errorf("%d runs certified with %d ties between them: the test does not exercise exact ties", certified, ties)
+	}
+	t.Logf("%d runs certified, %d ties", certified, ties)
 }
