@@ -205,15 +205,25 @@ func verifyData(ctx context.Context, dataDir, key string, trusted *trustedState,
 	if key == "" && trusted != nil {
 		key = trusted.VerifierKey
 	}
+	unsigned := false
 	if key == "" {
 		_, vkey, err := loadKeyFile(filepath.Join(dataDir, logKeyFile))
-		if err != nil {
+		switch {
+		case err == nil:
+			key = vkey
+			notes = append(notes, "no --key given: using the key in "+filepath.Join(dataDir, logKeyFile)+" (pin the published key with --key to check it is the same)")
+		case errors.Is(err, os.ErrNotExist) && !exists(cpPath):
+			// A log never served (imported, say) has neither a signing key nor checkpoints: there is no
+			// signature to check, and everything else still is.
+			unsigned = true
+			notes = append(notes, "no signing key and no signed checkpoints in "+dataDir+": the log was never served; its events and allocations are checked, no signature")
+		default:
 			return nil, fmt.Errorf("no --key given and %v", err)
 		}
-		key = vkey
-		notes = append(notes, "no --key given: using the key in "+filepath.Join(dataDir, logKeyFile)+" (pin the published key with --key to check it is the same)")
 	}
-	notes = append(notes, "verifier key: "+key)
+	if !unsigned {
+		notes = append(notes, "verifier key: "+key)
+	}
 	stored, err := translog.ReadCheckpoints(cpPath, key)
 	if err != nil {
 		return &verify.Report{Notes: notes, Problems: []verify.Problem{{Check: "checkpoint", Leaf: -1, What: err.Error()}}}, nil
@@ -244,10 +254,16 @@ func verifyData(ctx context.Context, dataDir, key string, trusted *trustedState,
 		return nil, err
 	}
 	rep.Notes = append(notes, rep.Notes...)
-	if len(stored) == 0 {
+	if len(stored) == 0 && !unsigned {
 		rep.Notes = append(rep.Notes, "no signed checkpoints found in "+cpPath)
 	}
 	return rep, nil
+}
+
+// exists reports whether path names something (a file that cannot even be looked at counts as there).
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, os.ErrNotExist)
 }
 
 // loadKeyFile derives the verifier key from a signing-key file.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ type verifyJSON struct {
 	Allocations int              `json:"allocations_recounted"`
 	Checkpoints int              `json:"checkpoints_checked"`
 	Problems    []verify.Problem `json:"problems"`
+	Notes       []string         `json:"notes"`
 }
 
 // runVerifyJSON runs `pbledger verify --json args...` and returns its exit code and report.
@@ -605,5 +607,33 @@ func TestWithheldBallotsAreServedAsHashesAndStillVerify(t *testing.T) {
 	cp = waitSigned(t, ts.URL)
 	if code, rep := runVerifyJSON(t, "--url", ts.URL); code != 0 || !rep.OK || rep.Events != cp.Size {
 		t.Fatalf("verify --url after voting: exit %d, %+v (want %d events)", code, rep, cp.Size)
+	}
+}
+
+// TestVerifyDataOfALogNeverServed checks the auditor's command on a data directory that was only imported into:
+// no signing key and no checkpoints exist, so there is no signature to check, and verify still re-reads every
+// event, recomputes the tree and recounts the allocation, and says that nothing was signed. A checkpoints file
+// without the key is still refused: then a signature could be checked and is not.
+func TestVerifyDataOfALogNeverServed(t *testing.T) {
+	data := t.TempDir()
+	if out, err := runCmd(t, "import", "--data", data, filepath.Join(pabulibDir(t), "poland_wieliczka_2023.pb")); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	code, rep := runVerifyJSON(t, "--data", data)
+	if code != 0 || !rep.OK || rep.Allocations != 1 || rep.Events == 0 || rep.Checkpoints != 0 {
+		t.Fatalf("exit %d, report %+v", code, rep)
+	}
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "never served") }) {
+		t.Errorf("notes %q do not say the log was never served", rep.Notes)
+	}
+	if err := os.MkdirAll(filepath.Join(data, translogDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, translogDir, translog.CheckpointsFile), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"verify", "--data", data}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "no --key given") {
+		t.Fatalf("with a checkpoints file and no key: exit %d, stderr %q", code, errb.String())
 	}
 }
