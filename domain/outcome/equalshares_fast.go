@@ -241,8 +241,8 @@ var fastOff = false
 
 // runFastBounds is runFast with every per-voter budget between lo0 and hi0 units of 2^-F.
 func (e *esEngine) runFastBounds(F int, lo0, hi0 uint64, stop *atomic.Bool) (out esOutcome, ok bool) {
-	if fastOff {
-		return esOutcome{}, false
+	if fastOff || hi0 < lo0 || hi0-lo0 > math.MaxUint32 {
+		return esOutcome{}, false // the width of the budgets must fit fastGroup.d
 	}
 	if e.nBallots > math.MaxUint32 {
 		return esOutcome{}, false // a group's size may not fit fastGroup.m
