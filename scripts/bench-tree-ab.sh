@@ -2,7 +2,8 @@
 # What keeping the transparency log's tree current costs the appends (issue 7 item 1: at most 10 %), measured
 # robustly on a noisy machine: PAIRS alternating off/on pairs (the order flips every pair) of
 #   (a) BenchmarkAppendWithTree, 64 writers × 1 and 64 writers × 10 events per append, a fixed number of
-#       appends per run, in the same test binary;
+#       appends per run, in the same test binary (as serve runs the tree: the follower at low priority, and
+#       one P more than the cores, in the tree-off runs too);
 #   (b) durable ballots over HTTP: `pbledger load` against two `pbledger serve --demo` started once, one with
 #       --transparency=false and one with --transparency=true, the loads alternating between them;
 # with the raw write+fdatasync rate of the same disk measured before and after, and, per pair and as the MEDIAN

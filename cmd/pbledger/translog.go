@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/pbledger/pbledger/domain"
@@ -20,6 +22,9 @@ const (
 	logKeyFile    = "log-key.secret" // the checkpoint signing key (mode 0600); never in the log
 	defaultOrigin = "pbledger.local/log"
 )
+
+// spareP gives the process one P more than it had, once: the low-priority follower's.
+var spareP sync.Once
 
 // transparency runs the tree follower and the notary of a store.
 type transparency struct {
@@ -46,8 +51,13 @@ func startTransparency(store eventstore.Store, dataDir, keyPath, origin string, 
 		return nil, err
 	}
 	follower := &translog.Follower{Store: store, Tree: tree, Dir: filepath.Join(dataDir, translogDir),
-		Urgent:   func(e *eventstore.RecordedEvent) bool { return e.Type == domain.EventAllocationRecorded },
-		OnUrgent: func(int64) { notary.Urgent() }}
+		Urgent:      func(e *eventstore.RecordedEvent) bool { return e.Type == domain.EventAllocationRecorded },
+		OnUrgent:    func(int64) { notary.Urgent() },
+		LowPriority: true}
+	// The follower hashes on a thread of its own at low priority; one P more than the cores lets the Go
+	// scheduler run everything else beside it while the operating system holds that thread back (keeping
+	// the tree current must not slow the appends, issue 7). Once per process: tests start many servers.
+	spareP.Do(func() { runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1) })
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &transparency{log: &pbhttp.Transparency{Tree: tree, Notary: notary}, errs: make(chan error, 2)}
 	done := make(chan struct{}, 2)

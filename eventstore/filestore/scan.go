@@ -56,7 +56,10 @@ func (s *Store) ScanAll(ctx context.Context, from eventstore.Position, max int, 
 		if r.StreamID != string(e.stream) { // consecutive events of one stream share the name
 			r.StreamID = string(e.stream)
 		}
-		r.ID, r.Type, r.Revision, r.Position = e.id, s.types.get(e.typ), e.revision, p
+		if r.Type != string(e.typ) { // and mostly the type: no lookup in the shared cache (a lock) then
+			r.Type = s.types.get(e.typ)
+		}
+		r.ID, r.Revision, r.Position = e.id, e.revision, p
 		r.Data, r.Metadata = e.data, e.meta
 		if len(e.meta) == 0 {
 			r.Metadata = nil

@@ -3,6 +3,8 @@ package translog_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -18,9 +20,14 @@ import (
 )
 
 // BenchmarkAppendWithTree measures appends to the file store with the tree off and on (a Follower hashing
-// every event as it is committed, and a Notary signing every second), three alternating pairs in the same run.
+// every event as it is committed, at low priority on a thread of its own as serve runs it, and a Notary
+// signing every second), three alternating pairs in the same run, both with serve's spare P (GOMAXPROCS one
+// more than the cores).
 // events/s counts the appends (which never wait for the tree); tree-lag-ms is how long after the last append
 // the tree covered every event, and cpu-ns/event the process's CPU per event including that catch-up.
+// appends/commit and write+sync-µs/commit (the store's group commits: how many appends each held, and the
+// time of its write and fdatasync) tell a change of the commits' shape from a slower disk, which on a
+// shared machine moves events/s more than anything else.
 func BenchmarkAppendWithTree(b *testing.B) {
 	for _, writers := range []int{64} {
 		for _, batch := range []int{1, 10} {
@@ -34,7 +41,11 @@ func BenchmarkAppendWithTree(b *testing.B) {
 
 func benchAppend(b *testing.B, writers, batch int, withTree bool) {
 	dir := storetest.BenchDir(b)
-	s, err := filestore.Open(context.Background(), dir+"/log", filestore.Options{})
+	var commits, syncNs atomic.Int64
+	s, err := filestore.Open(context.Background(), dir+"/log", filestore.Options{OnCommit: func(c filestore.CommitInfo) {
+		commits.Add(1)
+		syncNs.Add(int64(c.Sync))
+	}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -48,6 +59,12 @@ func benchAppend(b *testing.B, writers, batch int, withTree bool) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// As serve runs it with the tree: one P more than the cores, for the follower that hashes at low priority
+	// on a thread of its own. The tree-off runs get it too, so that the pairs differ only in the tree
+	// (PBLEDGER_BENCH_NO_SPARE_P=1 leaves GOMAXPROCS alone in both, to measure what the spare P does alone).
+	if os.Getenv("PBLEDGER_BENCH_NO_SPARE_P") == "" {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1))
+	}
 	var tree *translog.Tree
 	var done sync.WaitGroup
 	if withTree {
@@ -56,7 +73,9 @@ func benchAppend(b *testing.B, writers, batch int, withTree bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		f := &translog.Follower{Store: s, Tree: tree, Dir: dir + "/translog"}
+		// PBLEDGER_BENCH_FOLLOWER=normal: the follower hashes at normal priority, as before LowPriority.
+		f := &translog.Follower{Store: s, Tree: tree, Dir: dir + "/translog",
+			LowPriority: os.Getenv("PBLEDGER_BENCH_FOLLOWER") != "normal"}
 		n := &translog.Notary{Tree: tree, Signer: signer, Verifier: vkey, Path: dir + "/translog/checkpoints.jsonl", Every: time.Second}
 		if err := n.Open(); err != nil {
 			b.Fatal(err)
@@ -69,6 +88,8 @@ func benchAppend(b *testing.B, writers, batch int, withTree bool) {
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	cpu0 := cpuTime()
+	commits.Store(0)
+	syncNs.Store(0)
 	for w := 0; w < writers; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -97,6 +118,8 @@ func benchAppend(b *testing.B, writers, batch int, withTree bool) {
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*batch), "cpu-ns/event")
+	b.ReportMetric(float64(b.N)/float64(max(commits.Load(), 1)), "appends/commit")
+	b.ReportMetric(float64(syncNs.Load())/1e3/float64(max(commits.Load(), 1)), "write+sync-µs/commit")
 	cancel()
 	done.Wait()
 }
@@ -123,15 +146,24 @@ func prefilled(b *testing.B, n int) *filestore.Store {
 
 // BenchmarkFollowerCatchUp is the tree's cost per event: a follower hashing a log of 200,000 events from the
 // start (reading them in place through filestore's ScanAll, encoding each leaf, SHA-256, the tree's interior
-// hashes).
+// hashes), without a hashes file and, as serve runs it, writing one (hashes=file: a new file every run).
 func BenchmarkFollowerCatchUp(b *testing.B) {
 	const n = 200_000
 	s := prefilled(b, n)
+	b.Run("hashes=none", func(b *testing.B) { benchCatchUp(b, s, n, false) })
+	b.Run("hashes=file", func(b *testing.B) { benchCatchUp(b, s, n, true) })
+}
+
+func benchCatchUp(b *testing.B, s *filestore.Store, n int64, withFile bool) {
+	dir := storetest.BenchDir(b)
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		tree := translog.NewTree()
 		f := &translog.Follower{Store: s, Tree: tree}
+		if withFile {
+			f.Dir = fmt.Sprintf("%s/translog-%d", dir, i)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- f.Run(ctx, cancel) }()
@@ -141,8 +173,8 @@ func BenchmarkFollowerCatchUp(b *testing.B) {
 			b.Fatalf("tree has %d leaves, want %d", tree.Size(), n)
 		}
 	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n*b.N), "cpu-ns/event")
+	b.ReportMetric(float64(n*int64(b.N))/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n*int64(b.N)), "cpu-ns/event")
 }
 
 // cpuTime is the process's user and system CPU time so far, in nanoseconds: on a shared machine it says

@@ -162,19 +162,31 @@ func TestFollowerScansOrReadsTheSameTree(t *testing.T) {
 	defer stop1()
 	read, stop2 := follow(t, readAllOnly{s}, "", 5000)
 	defer stop2()
-	mustAppend(t, s, 10) // and what comes after the catch-up
+	// And a follower that hashes what comes after its catch-up on its low-priority thread.
+	low := translog.NewTree()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, tree := range []*translog.Tree{scanned, read} {
-		if err := tree.WaitSize(ctx, 5010); err != nil {
+	lctx, lcancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- (&translog.Follower{Store: s, Tree: low, LowPriority: true, Rest: time.Millisecond}).Run(lctx, nil)
+	}()
+	defer func() { lcancel(); <-done }()
+	for i := 0; i < 10; i++ { // what comes after the catch-up, in several reads
+		mustAppend(t, s, 100)
+		time.Sleep(2 * time.Millisecond)
+	}
+	for _, tree := range []*translog.Tree{scanned, read, low} {
+		if err := tree.WaitSize(ctx, 6000); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, n := range []int64{1, 4096, 4097, 5010} {
+	for _, n := range []int64{1, 4096, 4097, 5010, 6000} {
 		a, err1 := scanned.Root(n)
 		b, err2 := read.Root(n)
-		if err1 != nil || err2 != nil || a != b {
-			t.Fatalf("size %d: scanned root %s (%v), read root %s (%v)", n, a, err1, b, err2)
+		c, err3 := low.Root(n)
+		if err1 != nil || err2 != nil || err3 != nil || a != b || a != c {
+			t.Fatalf("size %d: scanned root %s (%v), read root %s (%v), low-priority root %s (%v)", n, a, err1, b, err2, c, err3)
 		}
 	}
 }

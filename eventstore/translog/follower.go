@@ -39,6 +39,18 @@ type Follower struct {
 	// so that under heavy appends the tree is built in large batches, with few wake-ups. Default 20 ms;
 	// negative: never rest.
 	Rest time.Duration
+	// LowPriority, if set, has the follower hash on an OS thread of its own at the lowest CPU priority (nice
+	// 19; Linux only, elsewhere it is ignored) while it keeps up with the log, so that the appends never wait
+	// for a processor while it hashes: the operating system gives it the time they leave. For that the process
+	// needs a P to spare, GOMAXPROCS one more than the cores (serve sets it). It hashes at normal priority,
+	// on its own goroutine, when it starts (the catch-up), when someone waits for the tree (a proof) and
+	// whenever it is more than MaxLag behind, so its lag stays bounded on a saturated machine too.
+	LowPriority bool
+	// MaxLag is how far behind the log (the age of the last event hashed, by its recorded time, while more
+	// events wait) a LowPriority follower may fall before it hashes at normal priority. Default 250 ms.
+	MaxLag time.Duration
+
+	lowReads int // pages of events hashed on the low-priority thread (for tests)
 }
 
 // Run follows the store until ctx ends (it then returns nil) or an error stops it. caughtUp, if not nil, is
@@ -79,8 +91,7 @@ func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
 		if hf == nil {
 			b.Flush()
 		} else {
-			added, first := b.Flush()
-			bad, ok, err := hf.add(added, first)
+			bad, ok, err := b.flushTo(hf)
 			if err != nil {
 				return err
 			}
@@ -103,6 +114,7 @@ func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
 	// Read the log in pages while there is more; at the head, rest (events gather), then look again; when
 	// nothing came, wait on a subscription, which wakes at the next append.
 	var at eventstore.Position // the position of the last event hashed
+	var atTime time.Time       // and its recorded time
 	add := func(e *eventstore.RecordedEvent) error {
 		if err := b.Add(e); err != nil {
 			return err
@@ -110,7 +122,7 @@ func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
 		if f.Urgent != nil && f.Urgent(e) {
 			urgent = true
 		}
-		at = e.Position
+		at, atTime = e.Position, e.Recorded
 		return nil
 	}
 	stopped := func(err error) error {
@@ -121,14 +133,16 @@ func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
 	}
 	// read hashes the next page of events and returns how many there were: without copying them if the
 	// store is an eventstore.AllScanner (add keeps nothing of an event but its position), else from ReadAll.
+	// yield says whether to yield the processor now and then (not on the low-priority thread: its P is the
+	// spare one, and the operating system already puts it last).
 	scanner, _ := f.Store.(eventstore.AllScanner)
 	var addErr error
-	read := func() (int, error) {
+	read := func(yield bool) (int, error) {
 		if scanner != nil {
 			addErr = nil
 			k := 0
 			n, err := scanner.ScanAll(ctx, at+1, maxBatch, func(e *eventstore.RecordedEvent) error {
-				if k++; k%yieldEvery == 0 {
+				if k++; yield && k%yieldEvery == 0 {
 					// Hashing a page takes milliseconds: let the store's writer, woken by its fsync, have
 					// this processor instead of waiting for the page to end.
 					runtime.Gosched()
@@ -155,18 +169,48 @@ func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
 		}
 		return len(recs), nil
 	}
+	var low *lowPriority
+	if f.LowPriority {
+		if low = startLowPriority(); low != nil {
+			defer low.stop()
+		}
+	}
+	maxLag := f.MaxLag
+	if maxLag <= 0 {
+		maxLag = 250 * time.Millisecond
+	}
+	hurry := true // normal priority: at first (the catch-up), when someone waits, when far behind
 	for {
-		got, err := read()
+		var got int
+		var err error
+		if low != nil && !hurry {
+			low.run(func() { got, err = read(false) })
+			if got > 0 {
+				f.lowReads++
+			}
+		} else {
+			got, err = read(true)
+		}
 		if err != nil || ctx.Err() != nil {
 			return err // nil once ctx ends
+		}
+		wanted := false // someone waits for the tree
+		select {
+		case <-f.Tree.wanted:
+			wanted = true
+		default:
 		}
 		if got == maxBatch {
 			if err := flush(); err != nil {
 				return err
 			}
+			// More events wait: if someone waits for them, or they have waited more than maxLag, hash at
+			// normal priority until the head.
+			hurry = hurry || wanted || time.Since(atTime) > maxLag
 			continue
 		}
 		// At the head of the log.
+		hurry = false
 		wasUrgent := urgent
 		if err := flush(); err != nil {
 			return err
@@ -180,12 +224,17 @@ func (f *Follower) Run(ctx context.Context, caughtUp func()) (err error) {
 			caughtUp()
 			caughtUp = nil
 		}
+		if wanted {
+			hurry = true
+			continue
+		}
 		if got > 0 && rest > 0 && !wasUrgent {
 			timer.Reset(rest)
 			select {
 			case <-timer.C:
 			case <-f.Tree.wanted:
 				timer.Stop()
+				hurry = true
 			case <-ctx.Done():
 				return nil
 			}

@@ -1,12 +1,15 @@
 package translog
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -224,8 +227,10 @@ func NewBuilder(t *Tree) *Builder {
 
 // Add hashes one event as the next leaf. The leaf becomes visible at the next Flush.
 func (b *Builder) Add(e *eventstore.RecordedEvent) error {
-	b.buf = AppendLeaf(b.buf[:0], e)
-	return b.AddHash(tlog.RecordHash(b.buf), e.Position)
+	// RFC 6962's 0x00 and the leaf in one buffer, hashed in one call: tlog.RecordHash(leaf) would write the
+	// prefix and the leaf into a hash state in two pieces (a test checks that the hashes are the same).
+	b.buf = AppendLeaf(append(b.buf[:0], 0x00), e)
+	return b.AddHash(sha256.Sum256(b.buf), e.Position)
 }
 
 // AddHash adds a leaf by its hash.
@@ -269,6 +274,22 @@ func (b *Builder) Flush() ([]tlog.Hash, int64) {
 	if len(b.pos) == 0 {
 		return nil, 0
 	}
+	first := b.publish()
+	b.added = b.added[:0]
+	for x := first; x < b.written; {
+		// Copy chunk by chunk.
+		c, i := x>>chunkBits, x&(1<<chunkBits-1)
+		end := min(int64(1<<chunkBits), i+b.written-x)
+		b.added = append(b.added, b.t.hashes[c][i:end]...)
+		x += end - i
+	}
+	return b.added, first
+}
+
+// publish makes the batch visible and returns the index of the first stored hash it added; the batch's
+// hashes are the tree's from there to b.written, which only the builder writes. The caller has checked that
+// the batch is not empty.
+func (b *Builder) publish() int64 {
 	t := b.t
 	t.mu.Lock()
 	first := t.nHashes
@@ -285,15 +306,22 @@ func (b *Builder) Flush() ([]tlog.Hash, int64) {
 	t.grown = make(chan struct{})
 	t.mu.Unlock()
 	b.pos = b.pos[:0]
-	b.added = b.added[:0]
+	return first
+}
+
+// flushTo publishes the batch and hands its stored hashes to hf (checked against the old file, or appended
+// to it) straight from the tree's chunks, without copying them. It returns what hf.add returns.
+func (b *Builder) flushTo(hf *hashFile) (bad int64, ok bool, err error) {
+	first := b.publish()
 	for x := first; x < b.written; {
-		// Copy chunk by chunk.
 		c, i := x>>chunkBits, x&(1<<chunkBits-1)
 		end := min(int64(1<<chunkBits), i+b.written-x)
-		b.added = append(b.added, t.hashes[c][i:end]...)
+		if bad, ok, err = hf.add(b.t.hashes[c][i:end], x); !ok || err != nil {
+			return bad, ok, err
+		}
 		x += end - i
 	}
-	return b.added, first
+	return 0, true, nil
 }
 
 // fail records that the tree stops growing, and wakes waiters.
@@ -313,7 +341,6 @@ type hashFile struct {
 	oldSize int64  // bytes the file held at start, whole hashes only: checked against what the log gives
 	size    int64  // bytes written, whole hashes only
 	broken  bool   // a write failed (a full disk): nothing more is written this run; the next start extends it
-	fresh   []byte // the bytes of a batch to append, reused
 	old     []byte // the old bytes of a batch, reused
 }
 
@@ -358,17 +385,19 @@ func (h *hashFile) add(hs []tlog.Hash, firstIndex int64) (bad int64, ok bool, er
 		if _, err := h.f.ReadAt(old, start); err != nil {
 			return 0, false, fmt.Errorf("translog: read the stored hashes: %w", err)
 		}
-		for i := range checked {
-			if string(old[i*tlog.HashSize:(i+1)*tlog.HashSize]) != string(hs[i][:]) {
-				return firstIndex + int64(i), false, nil
+		if checked > 0 && !bytes.Equal(old, unsafe.Slice(&hs[0][0], len(old))) {
+			for i := range checked {
+				if string(old[i*tlog.HashSize:(i+1)*tlog.HashSize]) != string(hs[i][:]) {
+					return firstIndex + int64(i), false, nil
+				}
 			}
 		}
 	}
-	fresh := h.fresh[:0]
-	for _, x := range hs[checked:] {
-		fresh = append(fresh, x[:]...)
+	// The hashes' own memory, written as it is: a tlog.Hash is 32 bytes with no padding.
+	var fresh []byte
+	if rest := hs[checked:]; len(rest) > 0 {
+		fresh = unsafe.Slice(&rest[0][0], len(rest)*tlog.HashSize)
 	}
-	h.fresh = fresh[:0]
 	if len(fresh) > 0 && !h.broken {
 		// Derived data, so no fsync; a failed write is cut off, and the next start extends the file from
 		// the log.
