@@ -50,7 +50,9 @@ func (e *esEngine) newFastSweep(inc int64) *fastSweep {
 		if !add1Parallel {
 			return nil
 		}
-		n = runtime.GOMAXPROCS(0)
+		// One per processor the process may use: serve runs with one P more than the cores (the tree's
+		// follower, cmd/pbledger), which would only add a worker that waits for a core.
+		n = min(runtime.GOMAXPROCS(0), runtime.NumCPU())
 		if n < 2 {
 			return nil
 		}
