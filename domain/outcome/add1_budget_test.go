@@ -74,3 +74,11 @@ func TestEqualSharesAdd1ReportsTheRunAtItsBudget(t *testing.T) {
 		restore()
 	}
 }
+
+// raceScaled is n, or a fifth of it (at least 1) under the race detector.
+func raceScaled(n int) int {
+	if outcome.RaceEnabled {
+		return max(1, n/5)
+	}
+	return n
+}

@@ -69,7 +69,7 @@ func TestAdversarialAdd1MatchesStepByStep(t *testing.T) {
 	for _, par := range []bool{false, true} {
 		restore := outcome.SetAdd1Parallel(par)
 		rng := rand.New(rand.NewPCG(5, uint64(len(fmt.Sprint(par)))))
-		for i := range 50 {
+		for i := range raceScaled(50) {
 			in := advDistrict(rng)
 			res := mustCompute(t, in)
 			want, wantB := refEqualShares(in, true)

@@ -192,7 +192,7 @@ func TestAdversarialPrefixAcrossRuns(t *testing.T) {
 func TestAdversarialFastStretch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, advSeed()))
 	var tries, jumps, steps int
-	for i := range 4000 {
+	for i := range raceScaled(4000) {
 		in := advInstance(rng)
 		p, err := prepare(in)
 		if err != nil {
@@ -265,7 +265,7 @@ func advInstanceWide(rng *rand.Rand) Input {
 func TestAdversarialWideIntervals(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, advSeed()))
 	var cert int
-	for i := range 600 {
+	for i := range raceScaled(600) {
 		in := advInstanceWide(rng)
 		p, err := prepare(in)
 		if err != nil {

@@ -66,7 +66,7 @@ func TestIntervalFastRunAgreesWithEveryBudget(t *testing.T) {
 func TestEqualSharesAdd1IntervalJumpsMatchStepByStep(t *testing.T) {
 	defer outcome.SetAdd1FastPatience(1)()
 	rng := rand.New(rand.NewPCG(99, 7))
-	for i := range 30 {
+	for i := range raceScaled(30) {
 		in := randomSmallDistrict(rng)
 		in.Rule = outcome.Rule{Name: outcome.EqualSharesAdd1}
 		var total int64
