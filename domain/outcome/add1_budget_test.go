@@ -64,11 +64,7 @@ func TestEqualSharesAdd1ReportsTheRunAtItsBudget(t *testing.T) {
 		rng := rand.New(rand.NewPCG(31, 12))
 		for i := range 40 {
 			in := randomSmallDistrict(rng)
-			var total int64
-			for _, p := range in.Projects {
-				total += p.Cost
-			}
-			in.Budget = total/2 + int64(rng.IntN(int(total/2)+1))
+			in.Budget = someBudget(rng, in)
 			checkAdd1IsItsBudgetsRun(t, fmt.Sprintf("random %d, fast pass off %v", i, fastOff), in)
 		}
 		restore()

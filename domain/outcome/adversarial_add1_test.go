@@ -9,49 +9,11 @@ import (
 	"github.com/pbledger/pbledger/domain/outcome"
 )
 
+// advDistrict is outcome.AdversarialDistrict under add1, with a budget from a third of the projects' total
+// cost to four thirds of it, and now and then an increment above 1.
 func advDistrict(rng *rand.Rand) outcome.Input {
-	in := outcome.Input{VoteType: outcome.Approval, Rule: outcome.Rule{Name: outcome.EqualSharesAdd1}, LotSeed: fmt.Sprint(rng.IntN(100))}
-	blocks := 1 + rng.IntN(5)
-	per := 1 + rng.IntN(3)
-	np := 0
-	var blk [][]string
-	for range blocks {
-		var ids []string
-		base := int64(1 + rng.IntN(3000))
-		for range per {
-			id := fmt.Sprintf("p%d", np)
-			np++
-			c := base
-			switch rng.IntN(6) {
-			case 0:
-				c = 0
-			case 1:
-				c = int64(1 + rng.IntN(3000))
-			case 2:
-				c = base * int64(1+rng.IntN(3))
-			}
-			in.Projects = append(in.Projects, outcome.Project{ID: id, Cost: c})
-			ids = append(ids, id)
-		}
-		blk = append(blk, ids)
-	}
-	pats := 1 + rng.IntN(6)
-	var patterns [][]int
-	for range pats {
-		patterns = append(patterns, rng.Perm(blocks)[:1+rng.IntN(blocks)])
-	}
-	for k := range 2 + rng.IntN(25) {
-		b := outcome.Ballot{Voter: fmt.Sprint(k)}
-		for _, j := range patterns[rng.IntN(pats)] {
-			for _, id := range blk[j] {
-				if rng.IntN(12) == 0 {
-					continue
-				}
-				b.Choices = append(b.Choices, outcome.Choice{Project: id})
-			}
-		}
-		in.Ballots = append(in.Ballots, b)
-	}
+	in := outcome.AdversarialDistrict(rng, 3000, 6, 25, 12)
+	in.Rule.Name = outcome.EqualSharesAdd1
 	var total int64
 	for _, p := range in.Projects {
 		total += p.Cost

@@ -14,15 +14,23 @@ import (
 // advInstance draws adversarial small districts: pairs/triples of projects approved together (equal votes),
 // repeated ballots, zero-cost projects, costs on several scales.
 func advInstance(rng *rand.Rand) Input {
+	scale := []int64{1, 10, 1000, 100000, 1 << 20}[rng.IntN(5)]
+	return AdversarialDistrict(rng, 50*scale, 8, 30, 10)
+}
+
+// AdversarialDistrict draws a small district (Equal Shares, budget 1: the tests set both) of blocks of one to
+// three projects that ballots approve together, so that projects tie in votes, each left out now and then
+// (one time in skip); costs up to maxCost, some zero, some multiples of their block's; up to maxPatterns
+// distinct ballots, repeated, up to maxBallots+1 of them. The external tests use it too.
+func AdversarialDistrict(rng *rand.Rand, maxCost int64, maxPatterns, maxBallots, skip int) Input {
 	in := Input{VoteType: Approval, Rule: Rule{Name: EqualShares}, LotSeed: fmt.Sprint(rng.IntN(1000)), Budget: 1}
 	blocks := 1 + rng.IntN(5)
 	per := 1 + rng.IntN(3)
-	scale := []int64{1, 10, 1000, 100000, 1 << 20}[rng.IntN(5)]
 	np := 0
 	var blk [][]string
 	for range blocks {
 		var ids []string
-		baseCost := 1 + rng.Int64N(50*scale)
+		baseCost := 1 + rng.Int64N(maxCost)
 		for range per {
 			id := fmt.Sprintf("p%d", np)
 			np++
@@ -31,7 +39,7 @@ func advInstance(rng *rand.Rand) Input {
 			case 0:
 				c = 0
 			case 1:
-				c = 1 + rng.Int64N(50*scale)
+				c = 1 + rng.Int64N(maxCost)
 			case 2:
 				c = baseCost * int64(1+rng.IntN(3))
 			}
@@ -40,18 +48,16 @@ func advInstance(rng *rand.Rand) Input {
 		}
 		blk = append(blk, ids)
 	}
-	pats := 1 + rng.IntN(8)
+	pats := 1 + rng.IntN(maxPatterns)
 	var patterns [][]int
 	for range pats {
 		patterns = append(patterns, rng.Perm(blocks)[:1+rng.IntN(blocks)])
 	}
-	nb := 2 + rng.IntN(30)
-	for k := range nb {
+	for k := range 2 + rng.IntN(maxBallots) {
 		b := Ballot{Voter: fmt.Sprint(k)}
-		pat := patterns[rng.IntN(pats)]
-		for _, j := range pat {
+		for _, j := range patterns[rng.IntN(pats)] {
 			for _, id := range blk[j] {
-				if rng.IntN(10) == 0 {
+				if rng.IntN(skip) == 0 {
 					continue // break equal votes now and then
 				}
 				b.Choices = append(b.Choices, Choice{Project: id})

@@ -484,13 +484,20 @@ func TestEqualSharesAdd1JumpsMatchStepByStep(t *testing.T) {
 			}
 			in.Ballots = append(in.Ballots, b)
 		}
-		res := mustCompute(t, in)
-		want, wantB := refEqualShares(in, true)
-		if got := winnerIDs(res); !slices.Equal(got, want) || res.PerVoterBudget != wantB.RatString() {
-			t.Fatalf("instance %d: got %v at %s, step by step %v at %s\n%s", i, got, res.PerVoterBudget, want, wantB.RatString(), mustJSON(t, in))
-		}
-		checkPayments(t, in, res)
+		checkAdd1StepByStep(t, fmt.Sprintf("instance %d", i), in)
 	}
+}
+
+// checkAdd1StepByStep computes in (under add1) and fails unless it funds what the reference that tries every
+// step funds, at the same per-voter budget, with payments that add up.
+func checkAdd1StepByStep(t *testing.T, name string, in outcome.Input) {
+	t.Helper()
+	res := mustCompute(t, in)
+	want, wantB := refEqualShares(in, true)
+	if got := winnerIDs(res); !slices.Equal(got, want) || res.PerVoterBudget != wantB.RatString() {
+		t.Fatalf("%s: got %v at %s, step by step %v at %s\n%s", name, got, res.PerVoterBudget, want, wantB.RatString(), mustJSON(t, in))
+	}
+	checkPayments(t, in, res)
 }
 
 // TestEqualSharesAdd1ParallelMatchesSequential checks that running the next steps' fast passes ahead on every
