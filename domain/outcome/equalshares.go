@@ -32,9 +32,9 @@ import (
 // change an outcome: a certified fast pass on machine words (equalshares_fast.go), which falls back to this
 // exact engine whenever a decision is too close to call, and proofs that skip stretches of per-voter
 // budgets with the same outcome: a fast run over an interval of budgets (fastSameOver, tried first, after a
-// few equal steps) and the exact proof of equalshares_jump.go (stableUntil, after many). The money of the outcome it reports (every share, what
-// every supporter has left) always comes from this engine: it replays the path the fast pass certified
-// (replay), or runs in full after a jump or when the fast pass gave up.
+// few equal steps) and the exact proof of equalshares_jump.go (stableUntil, after many). The money of the
+// outcome it reports (every share, what every supporter has left) always comes from this engine: it replays
+// the path the fast pass certified (replay), or runs in full after a jump or when the fast pass gave up.
 // Two more things only save time: with two processors the fast pass of the next per-voter budget runs
 // while this one is computed (add1Parallel), and a fast run starts after the rounds of the previous one that
 // cannot depend on the per-voter budget (fastPrefix).
