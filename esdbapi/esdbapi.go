@@ -190,11 +190,11 @@ func fromProtoUUID(p *shared.UUID) (uuid.UUID, error) {
 func (s *Server) Append(stream api.Streams_AppendServer) error {
 	ctx := stream.Context()
 	may, err := s.authenticate(ctx)
-	if err != nil {
-		return err
+	if err == nil && !may {
+		err = status.Error(codes.PermissionDenied, "appending needs the credentials of a principal with the store role")
 	}
-	if !may {
-		return status.Error(codes.PermissionDenied, "appending needs the credentials of a principal with the store role")
+	if err != nil {
+		return refuseAppend(stream, err)
 	}
 	first, err := stream.Recv()
 	if err != nil {
@@ -256,6 +256,22 @@ func (s *Server) Append(stream api.Streams_AppendServer) error {
 		CurrentRevisionOption: &api.AppendResp_Success_CurrentRevision{CurrentRevision: uint64(res.NextRevision)},
 		PositionOption:        &api.AppendResp_Success_Position{Position: pos},
 	}}})
+}
+
+// maxRefusedMessages bounds what a refused append reads of its request before it answers.
+const maxRefusedMessages = 1024
+
+// refuseAppend answers an append the server refuses before reading it, with err, once it has read the
+// request (up to maxRefusedMessages messages). The official clients send the whole request before they read
+// the answer; refused at once, their next send fails with a bare EOF and they report that instead of the
+// refusal, which then depends on timing.
+func refuseAppend(stream api.Streams_AppendServer, err error) error {
+	for range maxRefusedMessages {
+		if _, rerr := stream.Recv(); rerr != nil {
+			break
+		}
+	}
+	return err
 }
 
 func wrongVersion(w *eventstore.WrongExpectedRevisionError) *api.AppendResp_WrongExpectedVersion {
