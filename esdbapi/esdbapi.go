@@ -202,7 +202,7 @@ func (s *Server) Append(stream api.Streams_AppendServer) error {
 	}
 	opts := first.GetOptions()
 	if opts == nil {
-		return status.Error(codes.InvalidArgument, "an append starts with its options")
+		return refuseAppend(stream, status.Error(codes.InvalidArgument, "an append starts with its options"))
 	}
 	name := string(opts.GetStreamIdentifier().GetStreamName())
 	var expected eventstore.ExpectedRevision
@@ -228,18 +228,18 @@ func (s *Server) Append(stream api.Streams_AppendServer) error {
 		}
 		msg := req.GetProposedMessage()
 		if msg == nil {
-			return status.Error(codes.InvalidArgument, "expected an event")
+			return refuseAppend(stream, status.Error(codes.InvalidArgument, "expected an event"))
 		}
 		id, err := fromProtoUUID(msg.Id)
 		if err != nil {
-			return status.Errorf(codes.InvalidArgument, "event ID: %v", err)
+			return refuseAppend(stream, status.Errorf(codes.InvalidArgument, "event ID: %v", err))
 		}
 		typ := msg.Metadata["type"]
 		if typ == "" {
-			return status.Error(codes.InvalidArgument, "an event needs a type")
+			return refuseAppend(stream, status.Error(codes.InvalidArgument, "an event needs a type"))
 		}
 		if size += len(msg.Data) + len(msg.CustomMetadata) + len(typ); size > 2*eventstore.MaxAppendSize {
-			return status.Error(codes.InvalidArgument, "append too large")
+			return refuseAppend(stream, status.Error(codes.InvalidArgument, "append too large"))
 		}
 		events = append(events, eventstore.EventData{ID: id, Type: typ, Data: msg.Data, Metadata: msg.CustomMetadata})
 	}
@@ -261,8 +261,8 @@ func (s *Server) Append(stream api.Streams_AppendServer) error {
 // maxRefusedMessages bounds what a refused append reads of its request before it answers.
 const maxRefusedMessages = 1024
 
-// refuseAppend answers an append the server refuses before reading it, with err, once it has read the
-// request (up to maxRefusedMessages messages). The official clients send the whole request before they read
+// refuseAppend answers an append the server refuses before reading all of it, with err, once it has read
+// the rest of the request (up to maxRefusedMessages messages). The official clients send the whole request before they read
 // the answer; refused at once, their next send fails with a bare EOF and they report that instead of the
 // refusal, which then depends on timing.
 func refuseAppend(stream api.Streams_AppendServer, err error) error {
