@@ -80,7 +80,8 @@ func RecountAllocation(ctx context.Context, store eventstore.Store, cycle domain
 }
 
 // Mismatch returns "" when the recount agrees with the record — same input digest, rule, winners in the
-// same order with the same amounts, total and ballots counted — and otherwise says what differs first.
+// same order with the same amounts, total and ballots counted, and under Equal Shares the same per-voter
+// budget and every winner's share — and otherwise says what differs first.
 func (rc *Recount) Mismatch() string {
 	rec, res := rc.Recorded, rc.Result
 	switch {
@@ -103,6 +104,20 @@ func (rc *Recount) Mismatch() string {
 	}
 	if !slices.Equal(recorded, recomputed) {
 		return fmt.Sprintf("winners: recorded %v, recomputed %v", recorded, recomputed)
+	}
+	// Under Equal Shares the per-voter budget and each winner's share are the outcome's money too. Allocations
+	// recorded by builds that did not record them have them empty, and are not held to them.
+	if rec.PerVoterBudget != "" && rec.PerVoterBudget != res.PerVoterBudget {
+		return fmt.Sprintf("per-voter budget: recorded %s, recomputed %s", rec.PerVoterBudget, res.PerVoterBudget)
+	}
+	shares := make(map[string]string, len(res.Decisions))
+	for _, d := range res.Decisions {
+		shares[d.Project] = d.Share
+	}
+	for _, d := range rec.Decisions {
+		if want := shares[string(d.ProposalID)]; d.Share != "" && d.Share != want {
+			return fmt.Sprintf("share of %s: recorded %s, recomputed %s", d.ProposalID, d.Share, want)
+		}
 	}
 	return ""
 }

@@ -626,6 +626,53 @@ func TestVerifyDataOfALogNeverServed(t *testing.T) {
 	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "never served") }) {
 		t.Errorf("notes %q do not say the log was never served", rep.Notes)
 	}
+
+	// The same log with one winner's Equal Shares share changed in the recorded allocation: the recount
+	// finds it (Wieliczka 2023 is counted under equalshares/add1).
+	evs := readLog(t, data)
+	at, k := -1, -1
+	for i := range evs {
+		if evs[i].Type != domain.EventAllocationRecorded {
+			continue
+		}
+		e, err := domain.Decode(evs[i].Type, evs[i].Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, d := range e.(domain.AllocationRecorded).Decisions {
+			if d.Share != "" && d.Share != "0" {
+				at, k = i, j
+				break
+			}
+		}
+	}
+	if at < 0 {
+		t.Fatal("the imported allocation records no share")
+	}
+	e, _ := domain.Decode(evs[at].Type, evs[at].Data)
+	a := e.(domain.AllocationRecorded)
+	a.Decisions[k].Share = "1/3"
+	var err error
+	if _, evs[at].Data, err = domain.Encode(a); err != nil {
+		t.Fatal(err)
+	}
+	bad := t.TempDir()
+	s, err := filestore.Open(context.Background(), filepath.Join(bad, logDir), filestore.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Import(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	code, rep = runVerifyJSON(t, "--data", bad)
+	if code == 0 || len(rep.Problems) != 1 {
+		t.Fatalf("a changed share: exit %d, report %+v", code, rep)
+	}
+	if p := rep.Problems[0]; p.Check != "allocation" || p.Leaf != int64(at) ||
+		!strings.Contains(p.What, "share of "+string(a.Decisions[k].ProposalID)+": recorded 1/3") {
+		t.Fatalf("problem %+v, want the allocation at leaf %d and the changed share", p, at)
+	}
 	if err := os.MkdirAll(filepath.Join(data, translogDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
