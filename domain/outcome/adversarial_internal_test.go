@@ -68,6 +68,20 @@ func AdversarialDistrict(rng *rand.Rand, maxCost int64, maxPatterns, maxBallots,
 	return in
 }
 
+// advEngine draws advInstance, prepares it and makes its engine; total is what its candidates cost together,
+// and ok is false when the district is refused or has no candidate.
+func advEngine(rng *rand.Rand) (p *prepared, e *esEngine, total int64, ok bool) {
+	p, err := prepare(advInstance(rng))
+	if err != nil {
+		return nil, nil, 0, false
+	}
+	e = p.newEngine()
+	for _, c := range e.cost {
+		total += c
+	}
+	return p, e, total, len(e.proj) > 0
+}
+
 func tiesEqual(a, b [][]int32) bool {
 	return slices.EqualFunc(a, b, func(x, y []int32) bool { return slices.Equal(x, y) })
 }
@@ -78,18 +92,9 @@ func TestAdversarialIntervalRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, advSeed()))
 	var cert, tied int
 	for i := range 3000 {
-		in := advInstance(rng)
-		p, err := prepare(in)
-		if err != nil {
+		p, e, total, ok := advEngine(rng)
+		if !ok {
 			continue
-		}
-		e := p.newEngine()
-		if len(e.proj) == 0 {
-			continue
-		}
-		var total int64
-		for _, c := range e.cost {
-			total += c
 		}
 		x0 := 1 + rng.Int64N(max(1, total/int64(1+rng.IntN(40))+1))
 		if rng.IntN(8) == 0 {
@@ -111,7 +116,7 @@ func TestAdversarialIntervalRuns(t *testing.T) {
 		check := func(b *big.Rat) {
 			ex := p.newEngine().run(b)
 			if !slices.Equal(ex.winners, fast.winners) || ex.cost != fast.cost || !tiesEqual(ex.ties, fast.ties) {
-				t.Fatalf("instance %d [%d,%d] F=%d at %s: fast %v ties %v, exact %v ties %v\n%+v", i, x0, x1, F, b.RatString(), fast.winners, fast.ties, ex.winners, ex.ties, in)
+				t.Fatalf("instance %d [%d,%d] F=%d at %s: fast %v ties %v, exact %v ties %v\n%+v", i, x0, x1, F, b.RatString(), fast.winners, fast.ties, ex.winners, ex.ties, p.in)
 			}
 		}
 		for x := x0; x <= x1 && x < x0+60; x++ {
@@ -130,18 +135,9 @@ func TestAdversarialPrefixAcrossRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, advSeed()))
 	var cert, res int
 	for i := range 1500 {
-		in := advInstance(rng)
-		p, err := prepare(in)
-		if err != nil {
+		p, e, total, ok := advEngine(rng)
+		if !ok {
 			continue
-		}
-		e := p.newEngine()
-		if len(e.proj) == 0 {
-			continue
-		}
-		var total int64
-		for _, c := range e.cost {
-			total += c
 		}
 		F := 4 + rng.IntN(20)
 		for k := range 12 {
@@ -186,7 +182,7 @@ func TestAdversarialPrefixAcrossRuns(t *testing.T) {
 			for _, b := range []*big.Rat{lo, hi, new(big.Rat).Quo(new(big.Rat).Add(lo, hi), big.NewRat(2, 1))} {
 				ex := p.newEngine().run(b)
 				if !slices.Equal(ex.winners, fast.winners) || ex.cost != fast.cost || !tiesEqual(ex.ties, fast.ties) {
-					t.Fatalf("instance %d F=%d [%d,%d] at %s (prefix usable %v, pre.lo0 %d, pre.winners %v): fast %v ties %v, exact %v ties %v\n%+v", i, F, lo0, hi0, b.RatString(), usable, pre.lo0, pre.winners, fast.winners, fast.ties, ex.winners, ex.ties, in)
+					t.Fatalf("instance %d F=%d [%d,%d] at %s (prefix usable %v, pre.lo0 %d, pre.winners %v): fast %v ties %v, exact %v ties %v\n%+v", i, F, lo0, hi0, b.RatString(), usable, pre.lo0, pre.winners, fast.winners, fast.ties, ex.winners, ex.ties, p.in)
 				}
 			}
 		}
@@ -199,18 +195,9 @@ func TestAdversarialFastStretch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, advSeed()))
 	var tries, jumps, steps int
 	for i := range raceScaled(4000) {
-		in := advInstance(rng)
-		p, err := prepare(in)
-		if err != nil {
+		p, e, total, ok := advEngine(rng)
+		if !ok {
 			continue
-		}
-		e := p.newEngine()
-		if len(e.proj) == 0 {
-			continue
-		}
-		var total int64
-		for _, c := range e.cost {
-			total += c
 		}
 		inc := int64(1)
 		if rng.IntN(3) == 0 {
@@ -235,7 +222,7 @@ func TestAdversarialFastStretch(t *testing.T) {
 			steps++
 			ex := p.newEngine().run(big.NewRat(s*inc, 1))
 			if !slices.Equal(ex.winners, w.winners) {
-				t.Fatalf("instance %d inc %d: stretch %d..%d claimed, step %d funds %v not %v\n%+v", i, inc, step, last, s, ex.winners, w.winners, in)
+				t.Fatalf("instance %d inc %d: stretch %d..%d claimed, step %d funds %v not %v\n%+v", i, inc, step, last, s, ex.winners, w.winners, p.in)
 			}
 		}
 		ex := p.newEngine().run(big.NewRat(last*inc, 1))
