@@ -23,10 +23,10 @@ func Compute(in Input) (Result, error) {
 	}
 	// The input digest reads every ballot once; for Equal Shares, whose count takes far longer, it runs on a
 	// second processor meanwhile (it fills the gaps where the count uses one: grouping, the exact run).
-	digest := func() string { return Digest(p.in) }
+	digest := p.digest
 	if !isGreedy(in.Rule.Name) && runtime.GOMAXPROCS(0) > 1 {
 		ch := make(chan string, 1)
-		go func() { ch <- Digest(p.in) }()
+		go func() { ch <- p.digest() }()
 		digest = func() string { return <-ch }
 	}
 	var d decisions

@@ -2,9 +2,11 @@ package outcome
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"math/bits"
 	"slices"
 	"strconv"
 )
@@ -45,15 +47,35 @@ func Digest(in Input) string {
 
 func writeCanonical(w io.Writer, in Input) {
 	var b bytes.Buffer
-	line := func(parts ...string) {
-		for i, p := range parts {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(p)
+	ps := writeHead(&b, in)
+
+	// Each project's netstring and rank in ID order, computed once: ballots mostly repeat the same IDs.
+	rank := make(map[string]int32, len(ps))
+	nets := make([]string, len(ps))
+	for i, p := range ps {
+		if _, dup := rank[p.ID]; !dup {
+			rank[p.ID] = int32(i)
 		}
-		b.WriteByte('\n')
+		nets[i] = netstring(p.ID)
 	}
+	enc := ballotEncoder{vt: in.VoteType, rank: rank, nets: nets}
+	ballots := make([]string, len(in.Ballots))
+	for i, bl := range in.Ballots {
+		ballots[i] = enc.encode(bl)
+	}
+	slices.Sort(ballots)
+	writeLine(&b, "ballots", strconv.Itoa(len(ballots)))
+	w.Write(b.Bytes())
+	for _, bl := range ballots {
+		io.WriteString(w, bl)
+		io.WriteString(w, "\n")
+	}
+}
+
+// writeHead writes the canonical encoding up to the ballots (not including their count) into b, and returns
+// the projects in ID order.
+func writeHead(b *bytes.Buffer, in Input) []Project {
+	line := func(parts ...string) { writeLine(b, parts...) }
 	inc := in.Rule.Increment
 	if inc == 0 {
 		inc = 1
@@ -92,28 +114,18 @@ func writeCanonical(w io.Writer, in Input) {
 		}
 		line(netstring(p.ID), strconv.FormatInt(p.Cost, 10), weight, netstring(p.Excluded))
 	}
+	return ps
+}
 
-	// Each project's netstring and rank in ID order, computed once: ballots mostly repeat the same IDs.
-	rank := make(map[string]int32, len(ps))
-	nets := make([]string, len(ps))
-	for i, p := range ps {
-		if _, dup := rank[p.ID]; !dup {
-			rank[p.ID] = int32(i)
+// writeLine writes parts separated by spaces, and a newline.
+func writeLine(b *bytes.Buffer, parts ...string) {
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte(' ')
 		}
-		nets[i] = netstring(p.ID)
+		b.WriteString(p)
 	}
-	enc := ballotEncoder{vt: in.VoteType, rank: rank, nets: nets}
-	ballots := make([]string, len(in.Ballots))
-	for i, bl := range in.Ballots {
-		ballots[i] = enc.encode(bl)
-	}
-	slices.Sort(ballots)
-	line("ballots", strconv.Itoa(len(ballots)))
-	w.Write(b.Bytes())
-	for _, bl := range ballots {
-		io.WriteString(w, bl)
-		io.WriteString(w, "\n")
-	}
+	b.WriteByte('\n')
 }
 
 // ballotEncoder writes ballot lines for writeCanonical.
@@ -180,4 +192,82 @@ func canonicalGroups(groups [][]string) [][]string {
 	}
 	slices.SortFunc(out, func(a, b []string) int { return slices.Compare(a, b) })
 	return out
+}
+
+// digest is Digest(p.in), computed from what prepare has worked out already. For approval and choose-one
+// ballots (every Equal Shares count) prepare holds each ballot as the indices of its projects in ID order,
+// which is the order of its choices in the canonical line, so no ballot is parsed or sorted again, and the
+// lines are ordered without being compared as strings: a netstring is never a prefix of another one (its
+// length comes first, ended by ":"), so the byte order of two lines is the order of their first differing
+// project's netstring, or the shorter line first. Each project gets its rank (from 1) in the byte order of
+// netstrings, each ballot a key of as many of its first ranks as fit in 64 bits (0 past its last choice), and
+// the ballots are sorted by key and then by the ranks after. Other vote types are encoded by writeCanonical. TestPreparedDigest holds both to the same
+// bytes.
+func (p *prepared) digest() string {
+	if p.sets == nil || len(p.projects) >= 1<<32 {
+		return Digest(p.in)
+	}
+	var b bytes.Buffer
+	writeHead(&b, p.in)
+	writeLine(&b, "ballots", strconv.Itoa(len(p.sets)))
+
+	nets := make([][]byte, len(p.projects))
+	byNet := make([]int32, len(p.projects))
+	for j := range p.projects {
+		nets[j] = []byte(netstring(p.projects[j].ID))
+		byNet[j] = int32(j)
+	}
+	slices.SortFunc(byNet, func(a, b int32) int { return bytes.Compare(nets[a], nets[b]) })
+	rank := make([]uint64, len(p.projects)) // 1 + rank in netstring order; 0 stands for "no more choices"
+	for r, j := range byNet {
+		rank[j] = uint64(r) + 1
+	}
+	type ballotKey struct {
+		key uint64
+		i   int32
+	}
+	keys := make([]ballotKey, len(p.sets))
+	size := b.Len()
+	width := bits.Len(uint(len(p.projects))) // bits of a rank
+	slots := 64 / width                      // ranks in a key
+	for i, set := range p.sets {
+		var k uint64
+		for n := range slots {
+			k <<= width
+			if n < len(set) {
+				k |= rank[set[n]]
+			}
+		}
+		keys[i] = ballotKey{k, int32(i)}
+		for _, j := range set {
+			size += len(nets[j]) + 1
+		}
+		if len(set) == 0 {
+			size++
+		}
+	}
+	slices.SortFunc(keys, func(x, y ballotKey) int {
+		if c := cmp.Compare(x.key, y.key); c != 0 {
+			return c
+		}
+		a, c := p.sets[x.i], p.sets[y.i]
+		for n := slots; n < len(a) && n < len(c); n++ {
+			if ra, rc := rank[a[n]], rank[c[n]]; ra != rc {
+				return cmp.Compare(ra, rc)
+			}
+		}
+		return cmp.Compare(len(a), len(c))
+	})
+	b.Grow(size - b.Len())
+	for _, k := range keys {
+		for n, j := range p.sets[k.i] {
+			if n > 0 {
+				b.WriteByte(',')
+			}
+			b.Write(nets[j])
+		}
+		b.WriteByte('\n')
+	}
+	sum := sha256.Sum256(b.Bytes())
+	return hex.EncodeToString(sum[:])
 }

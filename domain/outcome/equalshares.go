@@ -520,7 +520,14 @@ func (e *esEngine) mulBudget(g int32, f uint64) {
 func (e *esEngine) leftover(c int32) *big.Rat {
 	sum := new(big.Int)
 	for _, g := range e.supp[c] {
+		if e.bud[g].Sign() == 0 {
+			continue // nothing left, at any denominator
+		}
 		e.refresh(g)
+		if e.gm[g] == 1 {
+			sum.Add(sum, e.bud[g])
+			continue
+		}
 		e.tmp.Mul(e.bud[g], &e.gmBig[g])
 		sum.Add(sum, e.tmp)
 	}

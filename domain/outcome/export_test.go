@@ -158,3 +158,12 @@ func SetFastPassOff(off bool) (restore func()) {
 	fastOff = off
 	return func() { fastOff = old }
 }
+
+// PreparedDigest is the digest Compute reports for in (prepared.digest), which must equal Digest(in).
+func PreparedDigest(in Input) (string, error) {
+	p, err := prepare(in)
+	if err != nil {
+		return "", err
+	}
+	return p.digest(), nil
+}
