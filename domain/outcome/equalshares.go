@@ -166,7 +166,8 @@ func (p *prepared) newEngine() *esEngine {
 // sortGroups gives them. cand maps a project to its candidate, or −1.
 //
 // With at most 128 candidates (nearly every district) a set is two machine words, a bit per candidate ranked
-// by popularity, and both the grouping and the sort work on those words; otherwise on byte strings.
+// by popularity; the ballots' words are sorted (in the Gray code order below) and equal neighbours make a
+// group, so no map is needed. Otherwise the sets are keyed by byte strings.
 func (e *esEngine) groupBallots(cand []int32) {
 	nc := len(e.proj)
 	rank := e.popularityRanks()
@@ -174,72 +175,57 @@ func (e *esEngine) groupBallots(cand []int32) {
 		e.groupBallotsSlow(cand, rank)
 		return
 	}
-	type key [2]uint64 // bit 127−rank for each candidate: the most popular candidate is the highest bit
-	groupOf := make(map[key]int32, len(e.p.sets)/2)
-	var keys []key
-	for _, set := range e.p.sets {
-		var k key
+	// Sort in the order of the reflected binary Gray code over the words (popular candidates in the high
+	// bits): each candidate's supporters then lie in few runs of neighbouring groups, about half as many as
+	// in plain numeric order, since a Gray code flips each bit half as often. The code is a bijection, so
+	// equal sets have equal codes.
+	type ballotCode struct {
+		hi, lo uint64 // Gray code of the set's words: bit 127−rank for each candidate
+		ballot int32  // a ballot with this set
+	}
+	codes := make([]ballotCode, 0, len(e.p.sets))
+	for bi, set := range e.p.sets {
+		var k [2]uint64 // the most popular candidate is the highest bit
 		for _, j := range set {
 			if c := cand[j]; c >= 0 {
 				r := 127 - rank[c]
 				k[1-r/64] |= 1 << (r % 64)
 			}
 		}
-		if k == (key{}) {
-			continue
+		if k == [2]uint64{} {
+			continue // ballots with no candidate can pay for nothing
 		}
-		g, ok := groupOf[k]
-		if !ok {
-			g = int32(len(keys))
-			groupOf[k] = g
-			keys = append(keys, k)
-			e.gm = append(e.gm, 0)
-		}
-		e.gm[g]++
+		hi := prefixXor(k[0])
+		codes = append(codes, ballotCode{hi, prefixXor(k[1]) ^ -(hi & 1), int32(bi)})
 	}
-	// Sort in the order of the reflected binary Gray code over the words (popular candidates in the high
-	// bits): each candidate's supporters then lie in few runs of neighbouring groups, about half as many as
-	// in plain numeric order, since a Gray code flips each bit half as often.
-	gray := make([]key, len(keys))
-	for g, k := range keys {
-		gray[g] = key{prefixXor(k[0]), prefixXor(k[1]) ^ -(prefixXor(k[0]) & 1)}
-	}
-	order := make([]int32, len(keys))
-	for g := range order {
-		order[g] = int32(g)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if c := cmp.Compare(gray[b][0], gray[a][0]); c != 0 {
+	slices.SortFunc(codes, func(a, b ballotCode) int {
+		if c := cmp.Compare(b.hi, a.hi); c != 0 {
 			return c
 		}
-		return cmp.Compare(gray[b][1], gray[a][1])
+		return cmp.Compare(b.lo, a.lo)
 	})
-	byRank := make([]int32, nc)
-	for c, r := range rank {
-		byRank[r] = int32(c)
-	}
-	gm := make([]int64, len(order))
-	e.gc = make([][]int32, len(order))
 	n := 0
-	for _, k := range keys {
-		n += bits.OnesCount64(k[0]) + bits.OnesCount64(k[1])
+	for _, set := range e.p.sets {
+		n += len(set)
 	}
 	buf := make([]int32, 0, n)
-	for i, g := range order {
-		gm[i] = e.gm[g]
+	for i := 0; i < len(codes); {
+		k := i + 1
+		for k < len(codes) && codes[k].hi == codes[i].hi && codes[k].lo == codes[i].lo {
+			k++
+		}
+		e.gm = append(e.gm, int64(k-i))
+		// The group's candidates in increasing order: a ballot's projects are in index order, and candidates
+		// are numbered in project order.
 		start := len(buf)
-		k := keys[g]
-		for w := range 2 {
-			for b := k[w]; b != 0; b &= b - 1 {
-				r := 127 - (64*(1-w) + bits.TrailingZeros64(b))
-				buf = append(buf, byRank[r])
+		for _, j := range e.p.sets[codes[i].ballot] {
+			if c := cand[j]; c >= 0 {
+				buf = append(buf, c)
 			}
 		}
-		cs := buf[start:len(buf):len(buf)]
-		slices.Sort(cs)
-		e.gc[i] = cs
+		e.gc = append(e.gc, buf[start:len(buf):len(buf)])
+		i = k
 	}
-	e.gm = gm
 }
 
 // prefixXor sets each bit of x to the parity of the bits at and above it: the inverse of the Gray code.
