@@ -228,8 +228,8 @@ func (p *prepared) digest() string {
 	}
 	keys := make([]ballotKey, len(p.sets))
 	size := b.Len()
-	width := bits.Len(uint(len(p.projects))) // bits of a rank
-	slots := 64 / width                      // ranks in a key
+	width := max(1, bits.Len(uint(len(p.projects)))) // bits of a rank (a district may have no project)
+	slots := 64 / width                              // ranks in a key
 	for i, set := range p.sets {
 		var k uint64
 		for n := range slots {

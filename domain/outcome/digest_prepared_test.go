@@ -37,6 +37,11 @@ func TestPreparedDigest(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no approval or choose-one file among the shipped real files")
 	}
+	// No project at all, with and without (empty) ballots.
+	empty := outcome.Input{VoteType: outcome.Approval, Budget: 10, Rule: outcome.Rule{Name: outcome.Greedy}}
+	check("no project, no ballot", empty)
+	empty.Ballots = []outcome.Ballot{{Voter: "a"}, {Voter: "b"}}
+	check("no project, empty ballots", empty)
 	syn := syntheticDistrict(3000, 40)
 	syn.Rule = outcome.Rule{Name: outcome.EqualSharesAdd1}
 	check("synthetic", syn)
