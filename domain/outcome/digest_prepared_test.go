@@ -31,6 +31,9 @@ func TestPreparedDigest(t *testing.T) {
 		if in.VoteType != outcome.Approval && in.VoteType != outcome.ChooseOne {
 			continue
 		}
+		if !in.Rule.Name.Known() {
+			in.Rule = outcome.Rule{Name: outcome.Greedy} // a rule outcome cannot count (some library files): any will do here
+		}
 		check(filepath.Base(f), in)
 		n++
 	}
