@@ -68,6 +68,10 @@ type diskIndex struct {
 	sShift    uint
 	positions []uint64
 
+	// idFilter and sFilter hold the hashes of ids and streams (filter.go), so that a lookup of a hash the
+	// file does not have mostly reads none of its pages.
+	idFilter, sFilter *hashFilter
+
 	// refs counts the snapshots (and the releaser) using the mapping; once the index is retired (replaced
 	// by a newer file) the last of them unmaps it, so a merge never waits for readers.
 	refs     atomic.Int64
@@ -210,6 +214,16 @@ func openDiskIndex(path string, verify bool) (*diskIndex, error) {
 		ix.close()
 		return nil, err
 	}
+	idsAt := int64(hs) + int64(committed)*8
+	streamsAt := idsAt + int64(committed)*16 + int64(len(ix.idDir))*8
+	if ix.idFilter, err = filterOfTable(f, idsAt, int(committed)); err == nil {
+		ix.sFilter, err = filterOfTable(f, streamsAt, int(nstreams))
+	}
+	if err != nil {
+		ix.close()
+		return nil, err
+	}
+	release(data) // validate read the directories through the mapping
 	return ix, nil
 }
 
@@ -349,11 +363,16 @@ func (ix *diskIndex) stream(name string, is func(eventstore.Position, string) bo
 	if ix == nil {
 		return baseStream{}, false
 	}
-	for _, e := range run(ix.streams, ix.sDir, ix.sShift, streamHash(ix.key, name)) {
+	h := streamHash(ix.key, name)
+	if !ix.sFilter.mayHave(h) {
+		return baseStream{}, false
+	}
+	for _, e := range run(ix.streams, ix.sDir, ix.sShift, h) {
 		if b, ok := ix.streamOf(e.val); ok && is(b.first, name) {
 			return b, true
 		}
 	}
+	ix.letGo(ix.streams, ix.sDir, ix.sShift, h)
 	return baseStream{}, false
 }
 
@@ -362,10 +381,44 @@ func (ix *diskIndex) id(id uuid.UUID, is func(eventstore.Position, uuid.UUID) bo
 	if ix == nil {
 		return 0, false
 	}
-	for _, e := range run(ix.ids, ix.idDir, ix.idShift, idHash(ix.key, id)) {
+	h := idHash(ix.key, id)
+	if !ix.idFilter.mayHave(h) {
+		return 0, false
+	}
+	for _, e := range run(ix.ids, ix.idDir, ix.idShift, h) {
 		if p := eventstore.Position(e.val); p != 0 && p <= ix.committed && is(p, id) {
 			return p, true
 		}
 	}
+	ix.letGo(ix.ids, ix.idDir, ix.idShift, h)
 	return 0, false
+}
+
+// faultAround is the span the kernel maps around a page read through a file mapping (Linux's
+// fault_around_bytes, 64 KiB by default).
+const faultAround = 64 << 10
+
+// letGo lets go of the pages a lookup of h in table (directory dir) has mapped, when it found nothing: the
+// filter let it through by chance, and those pages (64 KiB around each one read) would otherwise stay
+// resident until the releaser's next pass, which at an import's rate is most of the file. Found streams and
+// IDs keep theirs: they tend to be read again.
+func (ix *diskIndex) letGo(table []hashEntry, dir []uint64, shift uint, h uint64) {
+	if len(table) == 0 {
+		return
+	}
+	b := h >> shift
+	ix.letGoAt(unsafe.Pointer(&dir[b]))
+	if i := dir[b]; i < uint64(len(table)) {
+		ix.letGoAt(unsafe.Pointer(&table[i]))
+	}
+}
+
+// letGoAt lets go of the fault-around span of the mapping that holds p.
+func (ix *diskIndex) letGoAt(p unsafe.Pointer) {
+	off := int(uintptr(p) - uintptr(unsafe.Pointer(&ix.data[0])))
+	if off < 0 || off >= len(ix.data) {
+		return
+	}
+	start := off &^ (faultAround - 1)
+	release(ix.data[start:min(start+faultAround, len(ix.data))])
 }
