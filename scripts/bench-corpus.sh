@@ -123,6 +123,6 @@ if curl -s -o /dev/null "http://$addr/"; then echo "something already listens on
   # 2026-12-08); five give the time per op in a running server.
   echo "== Equal Shares, synthetic 100,000 ballots x 100 projects (5 ops; then 1 op in a fresh process)"
   go test -run '^$' -bench 'Compute/synthetic' -benchtime 5x ./domain/outcome/ | grep -E 'Benchmark'
-  go test -run '^$' -bench 'Compute/synthetic.*equal' -benchtime 1x ./domain/outcome/ | grep -E 'Benchmark'
+  go test -run '^$' -bench 'Compute/synthetic/rule=equal' -benchtime 1x ./domain/outcome/ | grep -E 'Benchmark'
 }
 echo "results in $out/"
