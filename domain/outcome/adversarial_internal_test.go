@@ -101,11 +101,7 @@ func TestAdversarialIntervalRuns(t *testing.T) {
 			x0 = (1 << 27) - 1 - rng.Int64N(30)
 		}
 		x1 := x0 + rng.Int64N([]int64{1, 3, 20, 200}[rng.IntN(4)])
-		F := min(31-bits.Len64(uint64(x1)), 30-bits.Len64(uint64(x1-x0)))
-		if F < minIntervalBits {
-			continue
-		}
-		fast, ok := e.runFastBounds(F, uint64(x0)<<F, uint64(x1)<<F, nil)
+		fast, ok := e.runFastOver(x0, x1)
 		if !ok {
 			continue
 		}
@@ -116,7 +112,7 @@ func TestAdversarialIntervalRuns(t *testing.T) {
 		check := func(b *big.Rat) {
 			ex := p.newEngine().run(b)
 			if !slices.Equal(ex.winners, fast.winners) || ex.cost != fast.cost || !tiesEqual(ex.ties, fast.ties) {
-				t.Fatalf("instance %d [%d,%d] F=%d at %s: fast %v ties %v, exact %v ties %v\n%+v", i, x0, x1, F, b.RatString(), fast.winners, fast.ties, ex.winners, ex.ties, p.in)
+				t.Fatalf("instance %d [%d,%d] F=%d at %s: fast %v ties %v, exact %v ties %v\n%+v", i, x0, x1, fast.f, b.RatString(), fast.winners, fast.ties, ex.winners, ex.ties, p.in)
 			}
 		}
 		for x := x0; x <= x1 && x < x0+60; x++ {
@@ -275,11 +271,7 @@ func TestAdversarialWideIntervals(t *testing.T) {
 		n := int64(len(in.Ballots))
 		x0 := 1 + rng.Int64N(max(1, min(1<<26, 2*total/n/int64(1+rng.IntN(10))+1)))
 		x1 := x0 + rng.Int64N([]int64{1, 3, 20, 200}[rng.IntN(4)])
-		F := min(31-bits.Len64(uint64(x1)), 30-bits.Len64(uint64(x1-x0)))
-		if F < minIntervalBits {
-			continue
-		}
-		fast, ok := e.runFastBounds(F, uint64(x0)<<F, uint64(x1)<<F, nil)
+		fast, ok := e.runFastOver(x0, x1)
 		if !ok {
 			continue
 		}

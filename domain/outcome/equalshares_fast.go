@@ -222,15 +222,21 @@ func (e *esEngine) runFastUntil(b *big.Rat, stop *atomic.Bool) (out esOutcome, o
 // part of it and rich for the rest; their bounds then widen to [0, hi − qlo] (fastFund), so every budget,
 // scaled by 2^F, must fit fastGroup.d: F is at most 31 bits less the budget's, down to minIntervalBits.
 func (e *esEngine) fastSameOver(x0, x1 int64, winners []int32) bool {
+	out, ok := e.runFastOver(x0, x1)
+	return ok && slices.Equal(out.winners, winners)
+}
+
+// runFastOver is one fast run over every per-voter budget in [x0, x1] (currency units), at the precision
+// fastSameOver describes; ok is false when the interval is empty or too wide for it, or the run gave up.
+func (e *esEngine) runFastOver(x0, x1 int64) (out esOutcome, ok bool) {
 	if x0 <= 0 || x1 < x0 {
-		return false
+		return esOutcome{}, false
 	}
 	F := min(31-bits.Len64(uint64(x1)), 30-bits.Len64(uint64(x1-x0)))
 	if F < minIntervalBits {
-		return false
+		return esOutcome{}, false
 	}
-	out, ok := e.runFastBounds(F, uint64(x0)<<F, uint64(x1)<<F, nil)
-	return ok && slices.Equal(out.winners, winners)
+	return e.runFastBounds(F, uint64(x0)<<F, uint64(x1)<<F, nil)
 }
 
 // minIntervalBits is the fewest fraction bits an interval run (fastSameOver) works with. Bounds are rounded

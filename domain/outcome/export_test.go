@@ -2,7 +2,6 @@ package outcome
 
 import (
 	"math/big"
-	"math/bits"
 	"slices"
 )
 
@@ -123,11 +122,7 @@ func IntervalAgrees(in Input, x0, x1 int64) (certified, agree bool, err error) {
 		return false, false, err
 	}
 	e := p.newEngine()
-	F := min(31-bits.Len64(uint64(x1)), 30-bits.Len64(uint64(x1-x0)))
-	if F < minIntervalBits {
-		return false, false, nil
-	}
-	fast, ok := e.runFastBounds(F, uint64(x0)<<F, uint64(x1)<<F, nil)
+	fast, ok := e.runFastOver(x0, x1)
 	if !ok {
 		return false, false, nil
 	}
